@@ -1,0 +1,40 @@
+// proc: the scheduler — G lifecycle, park/ready, the per-M schedule loop, Ms and Ps.
+// Follows Go's src/runtime/proc.go. The protocol essay is at the top of proc.cpp.
+#pragma once
+
+#include "runtime2.hpp"
+
+namespace weft::detail {
+
+// tls_m: the M running on this thread (null on threads that are not Ms). Initial-exec TLS, so
+// every access re-reads %fs (a fiber may resume on another thread; see DESIGN.md "Fibers move
+// between threads"). Code that switches contexts must not reuse a value read before the switch.
+extern thread_local M* tls_m __attribute__((tls_model("initial-exec")));
+
+inline G* current_g() {
+  M* m = tls_m;
+  return m ? m->curg : nullptr;
+}
+std::uint64_t current_goid();
+
+// casgstatus moves gp from `from` to `to`; any other current state is a fatal error.
+void casgstatus(G* gp, GStatus from, GStatus to);
+
+// UnlockFn runs on g0 after the parking G's registers are saved (Go's gopark unlockf). Returning
+// false resumes the G at once. It must read everything it needs from `arg` before publishing gp
+// (making it findable by a waker): `arg` may live on gp's stack, which another M may resume.
+using UnlockFn = bool (*)(G* gp, void* arg);
+
+// gopark parks the calling fiber with `reason` until someone goready()s it. Calling it outside a
+// fiber is a fatal error naming the wait reason.
+void gopark(UnlockFn unlockf, void* arg, WaitReason reason);
+
+// goready makes a parked G runnable. Callable from fibers, g0 and foreign threads.
+void goready(G* gp);
+
+// MCallFn runs on g0 after gp's registers are saved; it returns a G to run at once, or null to
+// schedule. Go's mcall(fn).
+using MCallFn = G* (*)(G* gp, void* arg);
+void mcall(G* gp, MCallFn fn, void* arg);
+
+}  // namespace weft::detail

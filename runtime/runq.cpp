@@ -1,0 +1,149 @@
+// runq: each P's lock-free ring plus runnext, and the global run queue.
+// Follows Go's src/runtime/proc.go (runqput, runqputslow, runqget, runqgrab, runqsteal).
+#include "runq.hpp"
+
+#include <algorithm>
+
+#include "debug.hpp"
+
+namespace weft::detail {
+
+namespace {
+
+constexpr auto acq = std::memory_order_acquire;
+constexpr auto rel = std::memory_order_release;
+constexpr auto rlx = std::memory_order_relaxed;
+
+// runqputslow moves half of the full ring plus gp to the global queue. False if a thief took
+// from the ring meanwhile (then there is room; retry runqput).
+bool runqputslow(P* pp, G* gp, std::uint32_t h, std::uint32_t t) {
+  constexpr std::uint32_t n = kRunqSize / 2;
+  G* batch[n + 1];
+  if (t - h != kRunqSize) fatal("runqputslow: queue is not full");
+  for (std::uint32_t i = 0; i < n; ++i) batch[i] = pp->runq[(h + i) % kRunqSize].load(rlx);
+  // R2: CAS-release commits the consume; on failure the slots were not ours.
+  if (!pp->runqhead.compare_exchange_strong(h, h + n, rel, rlx)) return false;
+  batch[n] = gp;
+  Sched* s = pp->sched;
+  std::lock_guard<std::mutex> lk(s->lock);
+  for (G* b : batch) globrunqput(s, b);
+  return true;
+}
+
+// runqgrab copies up to half of pp's ring into batch[batch_head..] (mod 256) and commits the
+// consume. Returns how many.
+std::uint32_t runqgrab(P* pp, std::atomic<G*>* batch, std::uint32_t batch_head,
+                       bool steal_runnext) {
+  for (;;) {
+    std::uint32_t h = pp->runqhead.load(acq);  // synchronize with other consumers
+    std::uint32_t t = pp->runqtail.load(acq);  // synchronize with the producer (R2)
+    std::uint32_t n = t - h;
+    n = n - n / 2;
+    if (n == 0) {
+      if (!steal_runnext) return 0;
+      G* next = pp->runnext.load(acq);
+      if (!next) return 0;
+      if (pp->status.load(rlx) == PStatus::running) {
+        // pp's G may have just readied `next` and be about to block, so that pp runs it in a
+        // moment; back off briefly instead of thrashing it between Ps (Go sleeps 3 µs).
+        for (int i = 0; i < 2000; ++i) __builtin_ia32_pause();
+      }
+      if (!pp->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) continue;
+      batch[batch_head % kRunqSize].store(next, rlx);
+      return 1;
+    }
+    if (n > kRunqSize / 2) continue;  // h and t read inconsistently
+    for (std::uint32_t i = 0; i < n; ++i) {
+      batch[(batch_head + i) % kRunqSize].store(pp->runq[(h + i) % kRunqSize].load(rlx), rlx);
+    }
+    if (pp->runqhead.compare_exchange_strong(h, h + n, rel, rlx)) return n;
+  }
+}
+
+}  // namespace
+
+void runqput(P* pp, G* gp, bool next) {
+  if (next) {
+    G* old = pp->runnext.load(rlx);
+    while (!pp->runnext.compare_exchange_weak(old, gp, std::memory_order_acq_rel, rlx)) {
+    }
+    if (!old) return;
+    gp = old;  // kick the old runnext to the tail
+  }
+  for (;;) {
+    std::uint32_t h = pp->runqhead.load(acq);  // synchronize with consumers
+    std::uint32_t t = pp->runqtail.load(rlx);  // only we write it (R1)
+    if (t - h < kRunqSize) {
+      pp->runq[t % kRunqSize].store(gp, rlx);
+      pp->runqtail.store(t + 1, rel);  // R2: publishes the slot
+      return;
+    }
+    if (runqputslow(pp, gp, h, t)) return;
+  }
+}
+
+G* runqget(P* pp, bool* inherit) {
+  G* next = pp->runnext.load(rlx);
+  // Only the owner puts into runnext, but thieves may clear it: CAS.
+  if (next && pp->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel, rlx)) {
+    *inherit = true;
+    return next;
+  }
+  *inherit = false;
+  for (;;) {
+    std::uint32_t h = pp->runqhead.load(acq);
+    std::uint32_t t = pp->runqtail.load(rlx);
+    if (t == h) return nullptr;
+    G* gp = pp->runq[h % kRunqSize].load(rlx);
+    if (pp->runqhead.compare_exchange_strong(h, h + 1, rel, rlx)) return gp;
+  }
+}
+
+G* runqsteal(P* pp, P* p2, bool steal_runnext) {
+  std::uint32_t t = pp->runqtail.load(rlx);
+  std::uint32_t n = runqgrab(p2, pp->runq, t, steal_runnext);
+  if (n == 0) return nullptr;
+  --n;
+  G* gp = pp->runq[(t + n) % kRunqSize].load(rlx);
+  if (n == 0) return gp;
+  std::uint32_t h = pp->runqhead.load(acq);
+  if (t - h + n >= kRunqSize) fatal("runqsteal: runq overflow");
+  pp->runqtail.store(t + n, rel);  // R2: publishes the stolen slots
+  return gp;
+}
+
+bool runqempty(P* pp) {
+  // Go's loop: runnext and the ring must be read consistently, since runqput may move the old
+  // runnext to the ring between our reads.
+  for (;;) {
+    std::uint32_t h = pp->runqhead.load(acq);
+    std::uint32_t t = pp->runqtail.load(acq);
+    G* next = pp->runnext.load(acq);
+    if (pp->runqtail.load(acq) == t) return h == t && next == nullptr;
+  }
+}
+
+std::uint32_t runqlen(P* pp) {
+  std::uint32_t h = pp->runqhead.load(acq);
+  std::uint32_t t = pp->runqtail.load(acq);
+  return t - h + (pp->runnext.load(rlx) ? 1 : 0);
+}
+
+void globrunqput(Sched* s, G* gp) {
+  s->runq.push_back(gp);
+  s->runqsize.store(s->runq.size, rlx);
+}
+
+G* globrunqget(Sched* s, P* pp, int max) {
+  std::size_t size = s->runq.size;
+  if (size == 0) return nullptr;
+  std::size_t n = std::min<std::size_t>(size, size / std::size_t(s->nprocs) + 1);
+  if (max > 0 && n > std::size_t(max)) n = std::size_t(max);
+  if (n > kRunqSize / 2) n = kRunqSize / 2;
+  G* gp = s->runq.pop_front();
+  while (--n > 0) runqput(pp, s->runq.pop_front(), false);
+  s->runqsize.store(s->runq.size, rlx);
+  return gp;
+}
+
+}  // namespace weft::detail

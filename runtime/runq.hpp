@@ -1,0 +1,38 @@
+// runq: run queues — each P's lock-free 256-slot ring plus runnext, and the global queue.
+// Follows Go's src/runtime/proc.go (runqput, runqget, runqgrab, runqsteal, globrunqput/get).
+//
+// Invariants:
+//  R1. Only the M holding P puts into P's ring (runqput); any M may take from it (the owner with
+//      runqget, thieves with runqgrab), by CAS on runqhead. So tail - head is in [0, 256].
+//  R2. A slot [h, t) is published by the owner's release store of runqtail after writing the
+//      slot; a consumer reads slots after an acquire load of runqtail and owns them only once its
+//      CAS-release of runqhead from h succeeds (then nobody else got them).
+//  R3. A G is on at most one queue: the ring, runnext, the global queue, or in a thief's batch
+//      being moved into the thief's own ring (invisible to others until its tail release).
+//  R4. The global queue and runqsize change only under Sched::lock; runqsize may be read racily
+//      as a hint, never as a proof of emptiness.
+#pragma once
+
+#include "runtime2.hpp"
+
+namespace weft::detail {
+
+// runqput puts gp on P's queue; with next, into runnext (kicking the old runnext to the tail).
+// When the ring is full, half of it moves to the global queue. Called by P's owner only.
+void runqput(P* pp, G* gp, bool next);
+// runqget takes a G from P's queue: runnext first (*inherit = true: it keeps the time slice).
+// Called by P's owner only.
+G* runqget(P* pp, bool* inherit);
+// runqsteal moves half of p2's ring into pp's and returns one G of them; with steal_runnext it
+// may take p2's runnext when the ring is empty. Called by pp's owner.
+G* runqsteal(P* pp, P* p2, bool steal_runnext);
+bool runqempty(P* pp);
+std::uint32_t runqlen(P* pp);
+
+// globrunqput appends gp to the global queue. Sched::lock must be held.
+void globrunqput(Sched* s, G* gp);
+// globrunqget takes a batch (at most max if max > 0) from the global queue: one is returned, the
+// rest go onto pp's ring. Sched::lock must be held.
+G* globrunqget(Sched* s, P* pp, int max);
+
+}  // namespace weft::detail

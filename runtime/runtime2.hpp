@@ -1,0 +1,205 @@
+// runtime2: the scheduler's data structures — G (fiber), M (OS thread), P (processor), Sched.
+// Follows Go's src/runtime/runtime2.go.
+//
+// Lock order (the only place it is written down): Sched::lock, then Sched::allglock.
+// Nothing else is held while taking Sched::lock. Run-queue rings and runnext are lock-free.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include <weft/weft.hpp>
+
+#include "context.hpp"
+#include "debug.hpp"
+#include "os_linux.hpp"
+#include "stack.hpp"
+
+namespace weft::detail {
+
+struct M;
+struct P;
+struct Sched;
+
+// GStatus: the life of a fiber. Each state names who owns the G (and so may change it) and which
+// queue, if any, holds it. Every change goes through casgstatus(), which checks the old state.
+enum class GStatus : std::uint32_t {
+  idle,  // on a free list (P::gfree or Sched::gfree); no code runs on its stack. Owner: the list.
+  runnable,  // on a run queue (a P's ring, its runnext, or Sched::runq) or being handed to an M by
+             // whoever just dequeued it; ctx holds its saved registers. Owner: the queue/dequeuer.
+  running,   // executing on M `m`, which holds a P. Owner: the G itself (and its M).
+  waiting,   // parked by gopark; ctx is valid; the wait structure that unlockf published it to
+             // owns it and is the only one allowed to goready() it.
+  dead,      // returned from its function; g0 of its last M is recycling it (gfput).
+};
+
+const char* gstatus_name(GStatus s);
+
+// WaitReason: why a G is parked, for dumps. Go's waitReason strings.
+enum class WaitReason : std::uint8_t {
+  none,
+  park,          // "park": a bare gopark (tests, low-level primitives)
+  io_wait,       // "IO wait"
+  chan_receive,  // "chan receive"
+  chan_send,     // "chan send"
+  select,        // "select"
+  sleep,         // "sleep"
+  mutex_lock,    // "sync.Mutex.Lock"
+  blocking,      // "blocking call"
+};
+
+const char* wait_reason_name(WaitReason r);
+
+// FiberFn: the type-erased callable a G runs; it lives on the G's stack (or the heap, if large).
+struct FiberFn {
+  void (*invoke)(void*) = nullptr;   // runs the callable and destroys it
+  void (*destroy)(void*) = nullptr;  // destroys it unrun (shutdown before the G ever ran)
+  void* obj = nullptr;
+};
+
+// G: a fiber. Fields are owned by whoever owns the G per GStatus unless marked otherwise.
+// G objects are type-stable: allocated in Sched::allgs and never freed while the runtime lives,
+// so a stale G* never points at unmapped memory (Go keeps its allgs forever for the same reason).
+struct G {
+  Ctx ctx = nullptr;                           // saved registers while not running
+  std::atomic<GStatus> status{GStatus::idle};  // atomic: casgstatus; read racily by dumps
+  WaitReason wait_reason = WaitReason::none;
+  bool started = false;    // its function has begun running (false: fresh context)
+  bool unwinding = false;  // shutdown is unwinding it with ForcedUnwind
+  std::uint64_t id = 0;    // goid; new for every spawn
+  Stack stack;             // the stack it runs on (kept across reuse when default-sized)
+  M* m = nullptr;          // the M running it (valid while running)
+  Sched* sched = nullptr;  // its runtime; fixed for the G's life
+  G* schedlink = nullptr;  // global run queue / free lists; guarded by who holds the list
+  FiberFn fn;
+  std::int64_t wait_since = 0;  // nanotime() at park, for dumps
+  const char* spawn_file = "";  // std::source_location of the go()/spawn() call
+  unsigned spawn_line = 0;
+  void* param = nullptr;  // passed by the waker to the woken G (Go's g.param)
+};
+
+// GList: an intrusive singly-linked list through G::schedlink with a tail, for the global run
+// queue and the free lists. Not thread-safe: its owner's lock guards it.
+struct GList {
+  G* head = nullptr;
+  G* tail = nullptr;
+  std::size_t size = 0;
+  void push_back(G* gp) {
+    gp->schedlink = nullptr;
+    if (tail)
+      tail->schedlink = gp;
+    else
+      head = gp;
+    tail = gp;
+    ++size;
+  }
+  void push_front(G* gp) {
+    gp->schedlink = head;
+    head = gp;
+    if (!tail) tail = gp;
+    ++size;
+  }
+  G* pop_front() {
+    G* gp = head;
+    if (!gp) return nullptr;
+    head = gp->schedlink;
+    if (!head) tail = nullptr;
+    gp->schedlink = nullptr;
+    --size;
+    return gp;
+  }
+  bool empty() const { return head == nullptr; }
+};
+
+enum class PStatus : std::uint32_t {
+  idle,     // on Sched::pidle; no M. Owner: Sched::lock.
+  running,  // owned by an M (P::m), which runs Gs from it.
+  dead,     // runtime shut down.
+};
+
+constexpr std::uint32_t kRunqSize = 256;
+
+// P: a processor. Holds what an M needs to run Gs. Owned by the M in P::m while running.
+struct P {
+  int id = 0;
+  std::atomic<PStatus> status{PStatus::idle};  // written by its owner or under Sched::lock
+  M* m = nullptr;                              // owner M; written by acquirep/releasep
+  P* link = nullptr;                           // Sched::pidle list; guarded by Sched::lock
+  std::uint32_t schedtick = 0;                 // owned by the M holding this P
+
+  // The local run queue: a single-producer (the owner), multi-consumer (owner and thieves) ring.
+  // runqtail: written only by the owner with release; read by thieves with acquire.
+  // runqhead: CAS by any consumer; CAS-release commits a consume, load-acquire pairs with it.
+  // runq slots: written by the owner before its tail release; read by thieves after their tail
+  // acquire. A thief may read a slot the owner is overwriting, but then its head CAS fails and the
+  // value is discarded, so slots are relaxed atomics (the race is benign and TSan-visible as such).
+  std::atomic<std::uint32_t> runqhead{0};
+  std::atomic<std::uint32_t> runqtail{0};
+  std::atomic<G*> runq[kRunqSize];
+  // runnext: a G readied by the running G; it runs next and inherits the time slice.
+  // atomic: CAS by the owner (runqput/runqget) and by thieves (runqgrab, last round only).
+  std::atomic<G*> runnext{nullptr};
+
+  // Dead Gs with default-size stacks, ready for reuse. Owned by the M holding this P.
+  GList gfree;
+
+  Sched* sched = nullptr;
+};
+
+// M: an OS thread that runs Gs while it holds a P. Its own stack is g0, the scheduler stack.
+struct M {
+  int id = 0;
+  Sched* sched = nullptr;
+  Ctx g0ctx = nullptr;    // g0's saved context while a G runs; written by the G on each resume
+  G* curg = nullptr;      // the G running on this M; owned by this M
+  P* p = nullptr;         // the P held; owned by this M
+  P* nextp = nullptr;     // P handed over by startm before notewakeup; read after notesleep
+  bool spinning = false;  // this M is looking for work; counted in Sched::nmspinning
+  M* link = nullptr;      // Sched::midle list; guarded by Sched::lock
+  Note park;              // stopm sleeps here; startm wakes it
+  std::uint32_t fastrand = 0;
+  std::thread thread;  // started by newm; joined by shutdown
+  void* sigaltstack = nullptr;
+};
+
+// Sched: one runtime instance (Go's schedt plus its globals). No process-wide mutable state.
+struct Sched {
+  Config cfg;
+  DebugSettings debug;         // WEFT_DEBUG, read at construction
+  std::size_t stack_size = 0;  // resolved default stack size
+  int nprocs = 0;              // GOMAXPROCS
+
+  std::mutex lock;                       // Sched::lock: guards everything below marked so
+  GList runq;                            // global run queue; guarded by lock
+  std::atomic<std::size_t> runqsize{0};  // mirrors runq.size; written under lock, read racily
+  M* midle = nullptr;                    // idle Ms; guarded by lock
+  int nmidle = 0;                        // guarded by lock
+  P* pidle = nullptr;                    // idle Ps; guarded by lock
+  std::atomic<int> npidle{0};            // written under lock; read racily by wakep
+  std::atomic<int> nmspinning{0};        // seq_cst: see "spinning" in proc.cpp's top comment
+  GList gfree;                           // global free Gs with default-size stacks; guarded by lock
+  std::unordered_map<std::size_t, GList> gfree_sized;  // free Gs by other stack sizes; lock
+  std::vector<M*> allm;                                // guarded by lock
+  int mcount = 0;                                      // guarded by lock
+  std::atomic<bool> stopping{false};                   // set once by shutdown
+
+  std::vector<P*> allp;  // fixed after construction
+
+  std::mutex allglock;    // guards allgs
+  std::vector<G*> allgs;  // every G ever allocated; never shrinks while the runtime lives
+
+  std::atomic<std::uint64_t> goidgen{0};
+  std::atomic<std::int64_t> live{0};  // Gs spawned and not yet dead
+
+  StackPool stacks;
+
+  explicit Sched(const Config& c);
+  ~Sched();  // frees Gs, Ps and Ms; the caller has joined every M
+};
+
+}  // namespace weft::detail

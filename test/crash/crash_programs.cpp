@@ -1,0 +1,139 @@
+// crash_programs: programs that must die with a weft message; crash_test runs each by name.
+#include <cstdio>
+#include <cstring>
+#include <stdexcept>
+#include <string>
+
+#include <weft/weft.hpp>
+
+#include "parkslot.hpp"
+
+using namespace weft;
+
+namespace {
+
+// Recursion deeper than any stack here (bounded only by an opaque limit, so the compiler can
+// neither prove it infinite nor turn it into a loop).
+volatile long g_limit = 1L << 40;
+
+__attribute__((noinline)) int recurse(volatile char* prev, long depth) {
+  volatile char frame[256];
+  frame[0] = char(depth);
+  frame[255] = prev ? prev[0] : 0;
+  if (depth >= g_limit) return frame[0];
+  return recurse(frame, depth + 1) + frame[0];
+}
+
+// Recursion to a fixed depth of ~1 KiB frames, then back.
+__attribute__((noinline)) int dig(int depth) {
+  volatile char frame[1024];
+  std::memset(const_cast<char*>(frame), 0xab, sizeof frame);
+  if (depth == 0) return frame[3];
+  return dig(depth - 1) + frame[7];
+}
+
+int overflow_guarded() {
+  return run(
+      [] {
+        weft::detail::ParkSlot done;
+        go([&] {
+          recurse(nullptr, 0);
+          weft::detail::parkslot_signal(&done);
+        });
+        weft::detail::parkslot_wait(&done);
+      },
+      Config{.procs = 1, .stack_size = 64 * 1024});
+}
+
+int overflow_canary() {
+  // Slab stacks, no guard page: the overflowing fiber runs ~8 KiB past its 64 KiB stack into
+  // its neighbour's, returns, and is caught by its canary when it next switches out.
+  return run(
+      [] {
+        weft::detail::ParkSlot done;
+        go([&] {
+          dig(64 + 8);
+          yield();
+          weft::detail::parkslot_signal(&done);
+        });
+        weft::detail::parkslot_wait(&done);
+      },
+      Config{.procs = 1, .stack_size = 64 * 1024, .guard_pages = false});
+}
+
+int uncaught() {
+  return run(
+      [] {
+        weft::detail::ParkSlot done;
+        go([] { throw std::runtime_error("boom"); });
+        weft::detail::parkslot_wait(&done);
+      },
+      Config{.procs = 1});
+}
+
+int segv() {
+  return run(
+      [] {
+        weft::detail::ParkSlot done;
+        go([] {
+          volatile int* p = nullptr;
+          *p = 1;
+        });
+        weft::detail::parkslot_wait(&done);
+      },
+      Config{.procs = 1});
+}
+
+int double_wait() {
+  return run(
+      [] {
+        weft::detail::ParkSlot slot;
+        go([&] { weft::detail::parkslot_wait(&slot); });
+        yield();
+        weft::detail::parkslot_wait(&slot);
+      },
+      Config{.procs = 1});
+}
+
+int go_outside() {
+  go([] {});
+  return 0;
+}
+
+int yield_outside() {
+  yield();
+  return 0;
+}
+
+int shutdown_from_fiber() {
+  Runtime rt(Config{.procs = 1});
+  rt.block_on([&] { rt.shutdown(); });
+  return 0;
+}
+
+int block_on_from_fiber() {
+  Runtime rt(Config{.procs = 1});
+  rt.block_on([&] { rt.block_on([] {}); });
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    std::fprintf(stderr, "usage: crash_programs MODE\n");
+    return 2;
+  }
+  std::string mode = argv[1];
+  if (mode == "overflow_guarded") return overflow_guarded();
+  if (mode == "overflow_canary") return overflow_canary();
+  if (mode == "uncaught") return uncaught();
+  if (mode == "segv") return segv();
+  if (mode == "double_wait") return double_wait();
+  if (mode == "go_outside") return go_outside();
+  if (mode == "yield_outside") return yield_outside();
+  if (mode == "shutdown_from_fiber") return shutdown_from_fiber();
+  if (mode == "block_on_from_fiber") return block_on_from_fiber();
+  std::fprintf(stderr, "crash_programs: unknown mode %s\n", argv[1]);
+  return 2;
+}

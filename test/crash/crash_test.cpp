@@ -1,0 +1,87 @@
+// crash_test: runs crash_programs in a child per mode and matches how it died and what it said
+// (Go's runtime crash tests do the same with their testprog).
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <regex>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+namespace {
+
+struct Outcome {
+  int signal = 0;  // the signal that killed it, or 0
+  int code = -1;   // its exit code when it exited
+  std::string err;
+};
+
+Outcome run_child(const char* mode) {
+  const char* prog = std::getenv("WEFT_CRASH_PROGRAM");
+  REQUIRE(prog != nullptr);
+  int fds[2];
+  REQUIRE(pipe(fds) == 0);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    dup2(fds[1], 2);
+    close(fds[0]);
+    close(fds[1]);
+    // No core files from deliberate crashes.
+    execl(prog, prog, mode, static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  Outcome o;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buf, sizeof buf)) > 0) o.err.append(buf, std::size_t(n));
+  close(fds[0]);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  if (WIFSIGNALED(st)) o.signal = WTERMSIG(st);
+  if (WIFEXITED(st)) o.code = WEXITSTATUS(st);
+  return o;
+}
+
+void expect_abort(const char* mode, const char* pattern) {
+  Outcome o = run_child(mode);
+  INFO("mode " << mode << ", stderr:\n" << o.err);
+  CHECK(o.signal == SIGABRT);
+  CHECK(std::regex_search(o.err, std::regex(pattern)));
+}
+
+}  // namespace
+
+TEST_CASE("a guarded stack overflow is reported with the fiber and stack size", "[crash]") {
+  expect_abort("overflow_guarded", "^weft: fiber [0-9]+: stack overflow \\(stack size 65536\\)\n");
+}
+
+TEST_CASE("an unguarded stack overflow is caught by its canary at switch-out", "[crash]") {
+  expect_abort("overflow_canary",
+               "weft: fiber [0-9]+: stack overflow \\(stack size 65472; unguarded stack, caught "
+               "by its canary\\)");
+}
+
+TEST_CASE("an exception escaping a fiber is fatal and names the fiber", "[crash]") {
+  expect_abort("uncaught", "weft: fiber [0-9]+: uncaught exception: boom\n");
+}
+
+TEST_CASE("a SIGSEGV that is not a stack overflow keeps its default behaviour", "[crash]") {
+  Outcome o = run_child("segv");
+  INFO(o.err);
+  CHECK(o.signal == SIGSEGV);
+  CHECK(o.err.find("stack overflow") == std::string::npos);
+}
+
+TEST_CASE("misuse outside or inside fibers is fatal with a message naming the operation",
+          "[crash]") {
+  expect_abort("double_wait", "weft: fiber [0-9]+: parkslot: another fiber is already waiting");
+  expect_abort("go_outside", "^weft: go called outside a fiber");
+  expect_abort("yield_outside", "^weft: yield called outside a fiber");
+  expect_abort("shutdown_from_fiber",
+               "weft: fiber [0-9]+: Runtime::shutdown called from one of its own fibers");
+  expect_abort("block_on_from_fiber", "weft: fiber [0-9]+: block_on called from a fiber");
+}

@@ -1,0 +1,35 @@
+// park_stress: one million fibers parked at once on a stock kernel (vm.max_map_count 65530),
+// with the resident memory per parked fiber printed.
+#include <cstdio>
+#include <thread>
+
+#include "../support.hpp"
+#include "parkslot.hpp"
+
+using namespace weft;
+
+TEST_CASE("1,000,000 fibers parked at once", "[stress][park]") {
+  constexpr long kFibers = 1000000;
+  Runtime rt(Config{.procs = 2});
+  long before = weft_test::rss_bytes();
+  std::vector<weft::detail::ParkSlot> slots(kFibers);
+  std::atomic<long> parked{0};
+  long during = 0;
+  rt.block_on([&] {
+    for (long i = 0; i < kFibers; ++i) {
+      go([&, i] {
+        parked.fetch_add(1, std::memory_order_relaxed);
+        weft::detail::parkslot_wait(&slots[std::size_t(i)]);
+      });
+    }
+    while (parked.load() < kFibers) yield();
+    during = weft_test::rss_bytes();
+    for (auto& s : slots) weft::detail::parkslot_signal(&s);
+  });
+  CHECK(weft_test::settles(rt));
+  double per = double(during - before) / double(kFibers);
+  std::printf("park stress: %ld fibers parked, RSS +%.0f MiB, %.0f bytes per parked fiber\n",
+              kFibers, double(during - before) / 1048576.0, per);
+  CHECK(per > 0);
+  CHECK(per < 16384);  // generous: the goal (4.6 KB) is measured by tools/bench/idle_mem
+}

@@ -1,0 +1,62 @@
+// support: helpers shared by the suites — running a body at procs = 1, 2 and 4, and a latch.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <cstdint>
+#include <cstdio>
+
+#include <catch2/catch.hpp>
+#include <weft/weft.hpp>
+
+#include "parkslot.hpp"
+
+namespace weft_test {
+
+// each_procs runs body(procs) for procs = 1, 2, 4, each in its own Catch2 section.
+template <class F>
+void each_procs(F&& body) {
+  for (unsigned procs : {1u, 2u, 4u}) {
+    DYNAMIC_SECTION("procs=" << procs) { body(procs); }
+  }
+}
+
+// Latch: count down from n; wait() parks the one waiting fiber until it reaches zero.
+class Latch {
+ public:
+  explicit Latch(std::int64_t n) : n_(n) {}
+  void count_down() {
+    if (n_.fetch_sub(1) == 1) weft::detail::parkslot_signal(&slot_);
+  }
+  void wait() {
+    while (n_.load() > 0) weft::detail::parkslot_wait(&slot_);
+  }
+
+ private:
+  std::atomic<std::int64_t> n_;
+  weft::detail::ParkSlot slot_;
+};
+
+// settles waits (from a non-fiber thread) until no fiber of rt is live: after block_on returns,
+// fibers that signalled it may still be on their way out. False after 10 s.
+inline bool settles(weft::Runtime& rt) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (rt.live_fibers() != 0) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+// rss_bytes is the process's resident set size.
+inline long rss_bytes() {
+  long pages = 0, rss = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &rss) != 2) rss = 0;
+    std::fclose(f);
+  }
+  return rss * 4096;
+}
+
+}  // namespace weft_test

@@ -1,0 +1,162 @@
+// runq_test: run-queue put/get/steal exactness (Go's TestRunqueue / runq tests in proc_test.go),
+// on the rings of a runtime whose Ms never start (no fiber is spawned).
+#include <set>
+#include <vector>
+
+#include "../support.hpp"
+#include "runq.hpp"
+
+using namespace weft::detail;
+
+namespace {
+
+struct Fixture {
+  Sched s{weft::Config{.procs = 2}};
+  std::vector<G> gs{600};
+  P* p0() { return s.allp[0]; }
+  P* p1() { return s.allp[1]; }
+  std::size_t global() {
+    std::lock_guard<std::mutex> lk(s.lock);
+    return s.runq.size;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("runqput/runqget are FIFO and runnext comes first", "[unit][runq]") {
+  Fixture f;
+  bool inherit = false;
+  for (int i = 0; i < 10; ++i) runqput(f.p0(), &f.gs[std::size_t(i)], false);
+  runqput(f.p0(), &f.gs[100], true);
+  CHECK(runqlen(f.p0()) == 11);
+  CHECK(runqget(f.p0(), &inherit) == &f.gs[100]);
+  CHECK(inherit);
+  for (int i = 0; i < 10; ++i) {
+    CHECK(runqget(f.p0(), &inherit) == &f.gs[std::size_t(i)]);
+    CHECK_FALSE(inherit);
+  }
+  CHECK(runqget(f.p0(), &inherit) == nullptr);
+  CHECK(runqempty(f.p0()));
+}
+
+TEST_CASE("a new runnext kicks the old one to the tail", "[unit][runq]") {
+  Fixture f;
+  bool inherit;
+  runqput(f.p0(), &f.gs[0], true);
+  runqput(f.p0(), &f.gs[1], true);
+  CHECK(runqget(f.p0(), &inherit) == &f.gs[1]);
+  CHECK(runqget(f.p0(), &inherit) == &f.gs[0]);
+}
+
+TEST_CASE("a full ring moves half of itself plus the new G to the global queue", "[unit][runq]") {
+  Fixture f;
+  for (std::size_t i = 0; i < 256; ++i) runqput(f.p0(), &f.gs[i], false);
+  CHECK(runqlen(f.p0()) == 256);
+  CHECK(f.global() == 0);
+  runqput(f.p0(), &f.gs[256], false);
+  CHECK(runqlen(f.p0()) == 128);
+  CHECK(f.global() == 129);
+  // Nothing lost or duplicated: 128 local + 129 global = all 257, each once.
+  std::set<G*> seen;
+  bool inherit;
+  while (G* g = runqget(f.p0(), &inherit)) CHECK(seen.insert(g).second);
+  {
+    std::lock_guard<std::mutex> lk(f.s.lock);
+    while (G* g = f.s.runq.pop_front()) CHECK(seen.insert(g).second);
+    f.s.runqsize.store(0);
+  }
+  CHECK(seen.size() == 257);
+}
+
+TEST_CASE("runqsteal takes half (rounded up) and returns one of them", "[unit][runq]") {
+  for (std::size_t n : {1, 2, 3, 7, 100, 255, 256}) {
+    Fixture f;
+    for (std::size_t i = 0; i < n; ++i) runqput(f.p1(), &f.gs[i], false);
+    G* got = runqsteal(f.p0(), f.p1(), false);
+    REQUIRE(got != nullptr);
+    std::size_t stolen = n - n / 2;
+    CHECK(runqlen(f.p1()) == n - stolen);
+    CHECK(runqlen(f.p0()) == stolen - 1);
+    // The victim keeps the newest; the thief took the oldest, in order.
+    CHECK(got == &f.gs[stolen - 1]);
+    bool inherit;
+    for (std::size_t i = 0; i + 1 < stolen; ++i) CHECK(runqget(f.p0(), &inherit) == &f.gs[i]);
+    for (std::size_t i = stolen; i < n; ++i) CHECK(runqget(f.p1(), &inherit) == &f.gs[i]);
+  }
+}
+
+TEST_CASE("runqsteal takes runnext only when asked, and only from an empty ring", "[unit][runq]") {
+  Fixture f;
+  runqput(f.p1(), &f.gs[0], true);
+  CHECK(runqsteal(f.p0(), f.p1(), false) == nullptr);
+  CHECK(runqsteal(f.p0(), f.p1(), true) == &f.gs[0]);
+  CHECK(runqempty(f.p1()));
+  runqput(f.p1(), &f.gs[1], true);
+  runqput(f.p1(), &f.gs[2], false);
+  CHECK(runqsteal(f.p0(), f.p1(), true) == &f.gs[2]);  // the ring first
+  bool inherit;
+  CHECK(runqget(f.p1(), &inherit) == &f.gs[1]);
+}
+
+TEST_CASE("globrunqget takes a fair batch into the ring", "[unit][runq]") {
+  Fixture f;
+  std::lock_guard<std::mutex> lk(f.s.lock);
+  for (std::size_t i = 0; i < 100; ++i) globrunqput(&f.s, &f.gs[i]);
+  // procs = 2: size/procs + 1 = 51, one returned and 50 into the ring.
+  CHECK(globrunqget(&f.s, f.p0(), 0) == &f.gs[0]);
+  CHECK(runqlen(f.p0()) == 50);
+  CHECK(f.s.runq.size == 49);
+  CHECK(globrunqget(&f.s, f.p1(), 1) == &f.gs[51]);
+  CHECK(runqlen(f.p1()) == 0);
+  bool inherit;
+  while (runqget(f.p0(), &inherit)) {
+  }
+  while (f.s.runq.pop_front()) {
+  }
+  f.s.runqsize.store(0);
+}
+
+TEST_CASE("concurrent steals never lose or duplicate a G", "[unit][runq]") {
+  Fixture f;
+  constexpr int kRounds = 2000;
+  std::atomic<bool> stop{false};
+  std::atomic<long> taken{0};
+  std::vector<int> hits(f.gs.size());
+  std::mutex hits_mu;
+  // The owner puts and gets on p1 (as its M would); a thief steals into p0 and drains it.
+  std::thread thief([&] {
+    bool inherit;
+    while (!stop.load()) {
+      if (G* g = runqsteal(f.p0(), f.p1(), true)) {
+        std::vector<G*> got{g};
+        while (G* h = runqget(f.p0(), &inherit)) got.push_back(h);
+        std::lock_guard<std::mutex> lk(hits_mu);
+        for (G* x : got) ++hits[std::size_t(x - f.gs.data())];
+        taken += long(got.size());
+      }
+    }
+  });
+  bool inherit;
+  long put = 0;
+  for (int r = 0; r < kRounds; ++r) {
+    for (std::size_t i = 0; i < 200; ++i)
+      runqput(f.p1(), &f.gs[(std::size_t(r) * 7 + i) % 600], i % 50 == 0);
+    put += 200;
+    while (G* g = runqget(f.p1(), &inherit)) {
+      std::lock_guard<std::mutex> lk(hits_mu);
+      ++hits[std::size_t(g - f.gs.data())];
+      ++taken;
+    }
+  }
+  stop.store(true);
+  thief.join();
+  {
+    std::lock_guard<std::mutex> lk(f.s.lock);
+    while (G* g = f.s.runq.pop_front()) ++hits[std::size_t(g - f.gs.data())], ++taken;
+    f.s.runqsize.store(0);
+  }
+  CHECK(taken.load() == put);
+  long total = 0;
+  for (int h : hits) total += h;
+  CHECK(total == put);
+}

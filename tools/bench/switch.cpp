@@ -1,0 +1,30 @@
+// switch: cost of one cooperative context switch — two fibers each call weft::yield() n times.
+// Twin of tools/bench/go/switch (runtime.Gosched).
+#include "bench.hpp"
+
+namespace {
+
+double pass(long n) {
+  bench::Latch wg(2);
+  auto t0 = std::chrono::steady_clock::now();
+  for (int g = 0; g < 2; ++g) {
+    weft::go([&wg, n] {
+      for (long i = 0; i < n; ++i) weft::yield();
+      wg.done();
+    });
+  }
+  wg.wait();
+  return bench::since_ns(t0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bench::Flags f = bench::parse(argc, argv, 10000000);
+  return weft::run(
+      [&] {
+        pass(f.n / 10);  // warm-up
+        bench::report("switch", pass(f.n) / double(2 * f.n), "ns/switch");
+      },
+      weft::Config{.procs = f.procs});
+}
