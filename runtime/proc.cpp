@@ -16,6 +16,14 @@
 // fn(gp). Only after that point may anyone else resume gp. fn's result — a G to run at once, or
 // null — is returned to the g0 frame suspended in gogo, and the schedule loop continues.
 //
+// yield() takes a shorter road when it can (handoff): the yielding G dequeues the next G from
+// its own P itself and switches straight to it with ctx_ontop, and the commit that mcall would
+// run on g0 — record the yielder's context, make it runnable, put it on the ring — runs on the
+// next G's stack before that G resumes. One switch instead of two; the ownership rules are the
+// same, since the yielder is published only by the commit, after its registers are saved. A G
+// that has never run cannot take an ontop call (its context has no frame to return into), so
+// for it the handoff goes through g0 with the next G already chosen (yield_to_m).
+//
 // # Parking: gopark / goready (the "check, then sleep" protocol)
 //
 // gopark(unlockf, arg, reason) is mcall(park_m): on g0, with the G's context already saved,
@@ -90,9 +98,9 @@ thread_local M* tls_m __attribute__((tls_model("initial-exec"))) = nullptr;
 
 namespace {
 
-constexpr int kMaxMCount = 10000;             // Go's default sched.maxmcount
-constexpr std::size_t kPGfreeMax = 64;        // a P's free-G cache spills half beyond this
-constexpr std::size_t kGlobalDirtyMax = 256;  // global free Gs beyond this release their stacks
+constexpr int kMaxMCount = 10000;              // Go's default sched.maxmcount
+constexpr std::size_t kPGfreeMax = 64;         // a P's free-G cache spills half beyond this
+constexpr std::size_t kGlobalDirtyMax = 2048;  // global free Gs beyond this release stacks
 
 struct MCallReq {
   G* gp;
@@ -249,42 +257,63 @@ void stopm(M* m) {
 // ---- G allocation ----
 
 // gfget takes a free G whose stack is of class cls: from the caller's P when it has one in s,
-// else from the global lists.
+// else from the global lists, preferring Gs whose stacks are still resident.
 G* gfget(Sched* s, std::size_t cls) {
   M* m = tls_m;
   P* pp = (m && m->sched == s) ? m->p : nullptr;
   if (cls == s->stack_size && pp) {
     if (pp->gfree.empty()) {
       std::lock_guard<std::mutex> lk(s->lock);
-      while (pp->gfree.size < kPGfreeMax / 2 && !s->gfree.empty())
-        pp->gfree.push_back(s->gfree.pop_front());
+      while (pp->gfree.size < kPGfreeMax / 2) {
+        G* gp = s->gfree.pop_front();
+        if (!gp) gp = s->gfree_clean.pop_front();
+        if (!gp) break;
+        pp->gfree.push_back(gp);
+      }
     }
     return pp->gfree.pop_front();
   }
   std::lock_guard<std::mutex> lk(s->lock);
-  if (cls == s->stack_size) return s->gfree.pop_front();
+  if (cls == s->stack_size) {
+    G* gp = s->gfree.pop_front();
+    return gp ? gp : s->gfree_clean.pop_front();
+  }
   auto it = s->gfree_sized.find(cls);
   return it == s->gfree_sized.end() ? nullptr : it->second.pop_front();
 }
 
-// gfput returns a dead G (with its stack) to a free list.
+// gfput_global puts a free G on the global lists; Sched::lock must be held. At most
+// kGlobalDirtyMax default-size Gs keep resident stacks there (the most recently freed, which are
+// the next reused); beyond that their pages go back to the kernel, so memory does not ratchet
+// after a burst of fibers.
+void gfput_global(Sched* s, G* gp) {
+  if (gp->stack.cls == s->stack_size) {
+    if (s->gfree.size < kGlobalDirtyMax) {
+      s->gfree.push_front(gp);
+    } else {
+      StackPool::release(gp->stack);
+      s->gfree_clean.push_front(gp);
+    }
+    return;
+  }
+  GList& l = s->gfree_sized[gp->stack.cls];
+  if (l.size >= kGlobalDirtyMax / 64) StackPool::release(gp->stack);
+  l.push_front(gp);
+}
+
+// gfput returns a dead G (with its stack) to the caller's P, spilling half to the global lists
+// when the P holds too many.
 void gfput(Sched* s, P* pp, G* gp) {
-  casgstatus(gp, GStatus::dead, GStatus::idle);
+  setgstatus(gp, GStatus::dead, GStatus::idle);
   if (gp->stack.cls == s->stack_size && pp) {
     pp->gfree.push_front(gp);
     if (pp->gfree.size < kPGfreeMax) return;
     std::lock_guard<std::mutex> lk(s->lock);
-    while (pp->gfree.size > kPGfreeMax / 2) {
-      G* g = pp->gfree.pop_front();
-      if (s->gfree.size >= kGlobalDirtyMax) StackPool::release(g->stack);
-      s->gfree.push_back(g);
-    }
+    while (pp->gfree.size > kPGfreeMax / 2) gfput_global(s, pp->gfree.pop_front());
     return;
   }
   std::lock_guard<std::mutex> lk(s->lock);
-  GList& l = gp->stack.cls == s->stack_size ? s->gfree : s->gfree_sized[gp->stack.cls];
-  if (l.size >= kGlobalDirtyMax / 16) StackPool::release(gp->stack);
-  l.push_back(gp);
+  gfput_global(s, gp);
 }
 
 // ---- running a G ----
@@ -297,6 +326,8 @@ G* gogo(M* m, G* gp) {
   m->curg = nullptr;
   return static_cast<G*>(t.data);
 }
+
+inline void canary_check(G* gp, Ctx sp);
 
 Transfer mcall_switch(Transfer t) {  // runs on g0's stack
   MCallReq* r = static_cast<MCallReq*>(t.data);
@@ -314,7 +345,7 @@ Transfer mcall_switch(Transfer t) {  // runs on g0's stack
 G* goexit0(G* gp, void*) {
   M* m = gp->m;
   Sched* s = gp->sched;
-  casgstatus(gp, GStatus::running, GStatus::dead);
+  setgstatus(gp, GStatus::running, GStatus::dead);
   gp->fn = {};
   gp->m = nullptr;
   gp->unwinding = false;
@@ -356,18 +387,63 @@ Transfer unwind_ontop(Transfer t) {  // runs on the G's stack, on top of its sus
 G* park_m(G* gp, void* arg) {
   ParkReq r = *static_cast<ParkReq*>(arg);  // copy: arg lives on gp's stack (see UnlockFn)
   gp->wait_reason = r.reason;
-  casgstatus(gp, GStatus::running, GStatus::waiting);
+  setgstatus(gp, GStatus::running, GStatus::waiting);
   if (r.unlockf && !r.unlockf(gp, r.arg)) {
-    casgstatus(gp, GStatus::waiting, GStatus::runnable);
+    setgstatus(gp, GStatus::waiting, GStatus::runnable);  // never published: still ours
     return gp;  // P2: the condition already holds; run it again at once
   }
   return nullptr;
 }
 
+// gosched_m puts a yielding G behind everything runnable. Go always uses the global queue; we
+// use the P's ring while the global queue is empty (no lock on the common path) and the global
+// queue otherwise, so a yielder cannot overtake a backlog that overflowed there.
 G* gosched_m(G* gp, void*) {
-  casgstatus(gp, GStatus::running, GStatus::runnable);
-  runqput(gp->m->p, gp, false);
+  Sched* s = gp->sched;
+  setgstatus(gp, GStatus::running, GStatus::runnable);
+  if (s->runqsize.load(std::memory_order_relaxed) == 0) {
+    runqput(gp->m->p, gp, false);
+    return nullptr;
+  }
+  std::lock_guard<std::mutex> lk(s->lock);
+  globrunqput(s, gp);
   return nullptr;
+}
+
+struct HandoffReq {
+  G* gp;    // the yielding G
+  G* next;  // the G it hands its M to
+  M* m;
+};
+
+// canary_check reports an overflow of gp's unguarded stack at switch-out (sp: its saved ctx).
+inline void canary_check(G* gp, Ctx sp) {
+  if (!gp->stack.guarded &&
+      (!StackPool::canary_ok(gp->stack) || static_cast<char*>(sp) < gp->stack.lo)) {
+    fatal("stack overflow (stack size %zu; unguarded stack, caught by its canary)", gp->stack.size);
+  }
+}
+
+// yield_commit runs on next's stack, on top of its suspension point, right after the switch.
+Transfer yield_commit(Transfer t) {
+  auto* r = static_cast<HandoffReq*>(t.data);  // on gp's stack: read it all before publishing gp
+  G* gp = r->gp;
+  G* next = r->next;
+  M* m = r->m;
+  gp->ctx = t.ctx;
+  canary_check(gp, t.ctx);
+  next->m = m;
+  m->curg = next;
+  setgstatus(gp, GStatus::running, GStatus::runnable);
+  runqput(m->p, gp, false);  // publishes gp
+  return {m->g0ctx, m};      // next resumes as if g0 had resumed it
+}
+
+// yield_to_m: the handoff through g0, for a next G that has never run.
+G* yield_to_m(G* gp, void* next) {
+  setgstatus(gp, GStatus::running, GStatus::runnable);
+  runqput(gp->m->p, gp, false);
+  return static_cast<G*>(next);
 }
 
 // ---- the schedule loop ----
@@ -470,7 +546,7 @@ void schedule(M* m) {
       if (!gp) return;
       if (m->spinning) resetspinning(m);
     }
-    casgstatus(gp, GStatus::runnable, GStatus::running);
+    setgstatus(gp, GStatus::runnable, GStatus::running);
     if (!inherit) ++m->p->schedtick;
     next = gogo(m, gp);
   }
@@ -613,7 +689,7 @@ void newproc(Sched* s, G* gp, void (*invoke)(void*), void (*destroy)(void*), voi
   gp->ctx = ctx_make(top, std::size_t(top - gp->stack.lo), fiber_entry);
   StackPool::canary_arm(gp->stack);
   s->live.fetch_add(1);
-  casgstatus(gp, GStatus::idle, GStatus::runnable);
+  setgstatus(gp, GStatus::idle, GStatus::runnable);
   M* m = tls_m;
   if (m && m->sched == s && m->p) {
     runqput(m->p, gp, true);
@@ -631,9 +707,7 @@ void newproc(Sched* s, G* gp, void (*invoke)(void*), void (*destroy)(void*), voi
 
 void freeg_unstarted(Sched* s, G* gp) {
   std::lock_guard<std::mutex> lk(s->lock);
-  casgstatus(gp, GStatus::idle, GStatus::idle);
-  GList& l = gp->stack.cls == s->stack_size ? s->gfree : s->gfree_sized[gp->stack.cls];
-  l.push_back(gp);
+  gfput_global(s, gp);
 }
 
 Sched* current_sched(const char* op) {
@@ -701,7 +775,7 @@ void unwind_all(Sched* s) {
         if (gp->fn.destroy) gp->fn.destroy(gp->fn.obj);
         gp->fn = {};
         s->live.fetch_sub(1);
-        casgstatus(gp, GStatus::dead, GStatus::idle);
+        setgstatus(gp, GStatus::dead, GStatus::idle);
         progress = true;
         continue;
       }
@@ -732,7 +806,32 @@ using namespace detail;
 void yield() {
   G* gp = current_g();
   if (!gp) fatal("yield called outside a fiber");
-  mcall(gp, gosched_m, nullptr);
+  M* m = gp->m;
+  P* pp = m->p;
+  Sched* s = gp->sched;
+  // The handoff applies when schedule() would simply take the next G from this P's ring: no
+  // global backlog (gosched_m queues behind it), no fairness tick due, no shutdown.
+  if (s->runqsize.load(std::memory_order_relaxed) != 0 || pp->schedtick % 61 == 0 ||
+      s->stopping.load(std::memory_order_relaxed)) {
+    mcall(gp, gosched_m, nullptr);
+    return;
+  }
+  bool inherit;
+  G* next = runqget(pp, &inherit);
+  if (!next) {  // nothing else runnable here: schedule() would pick gp again
+    canary_check(gp, __builtin_frame_address(0));  // a switch-out in all but name
+    return;
+  }
+  if (!next->started) {
+    mcall(gp, yield_to_m, next);  // schedule() makes it running
+    return;
+  }
+  setgstatus(next, GStatus::runnable, GStatus::running);
+  if (!inherit) ++pp->schedtick;
+  HandoffReq req{gp, next, m};
+  Transfer t = ctx_ontop(next->ctx, &req, yield_commit);
+  // Resumed, by g0's gogo or by another handoff, perhaps on another M.
+  static_cast<M*>(t.data)->g0ctx = t.ctx;
 }
 
 std::uint64_t fiber_id() { return current_goid(); }

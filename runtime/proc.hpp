@@ -17,8 +17,19 @@ inline G* current_g() {
 }
 std::uint64_t current_goid();
 
-// casgstatus moves gp from `from` to `to`; any other current state is a fatal error.
+// casgstatus moves gp from `from` to `to` by CAS; any other current state is a fatal error. For
+// transitions another thread may race (waiting -> runnable in goready).
 void casgstatus(G* gp, GStatus from, GStatus to);
+
+// setgstatus is casgstatus for transitions only the G's owner (GStatus) can make: a checked
+// load and a release store, no locked instruction. Release pairs with the acquire of whoever
+// next takes ownership through a queue or wait structure.
+inline void setgstatus(G* gp, GStatus from, GStatus to) {
+  if (gp->status.load(std::memory_order_relaxed) != from) [[unlikely]] {
+    casgstatus(gp, from, to);  // reports the bad state
+  }
+  gp->status.store(to, std::memory_order_release);
+}
 
 // UnlockFn runs on g0 after the parking G's registers are saved (Go's gopark unlockf). Returning
 // false resumes the G at once. It must read everything it needs from `arg` before publishing gp

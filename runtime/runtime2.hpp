@@ -182,7 +182,8 @@ struct Sched {
   P* pidle = nullptr;                    // idle Ps; guarded by lock
   std::atomic<int> npidle{0};            // written under lock; read racily by wakep
   std::atomic<int> nmspinning{0};        // seq_cst: see "spinning" in proc.cpp's top comment
-  GList gfree;                           // global free Gs with default-size stacks; guarded by lock
+  GList gfree;        // global free Gs with default-size, resident stacks (LIFO); guarded by lock
+  GList gfree_clean;  // the same whose stacks were released (StackPool::release); guarded by lock
   std::unordered_map<std::size_t, GList> gfree_sized;  // free Gs by other stack sizes; lock
   std::vector<M*> allm;                                // guarded by lock
   int mcount = 0;                                      // guarded by lock
