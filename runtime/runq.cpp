@@ -25,7 +25,7 @@ bool runqputslow(P* pp, G* gp, std::uint32_t h, std::uint32_t t) {
   if (!pp->runqhead.compare_exchange_strong(h, h + n, rel, rlx)) return false;
   batch[n] = gp;
   Sched* s = pp->sched;
-  std::lock_guard<std::mutex> lk(s->lock);
+  std::lock_guard<Lock> lk(s->lock);
   for (G* b : batch) globrunqput(s, b);
   return true;
 }
@@ -130,19 +130,19 @@ std::uint32_t runqlen(P* pp) {
 }
 
 void globrunqput(Sched* s, G* gp) {
-  s->runq.push_back(gp);
-  s->runqsize.store(s->runq.size, rlx);
+  s->runq.push_back(*gp);
+  s->runqsize.store(s->runq.size(), rlx);
 }
 
 G* globrunqget(Sched* s, P* pp, int max) {
-  std::size_t size = s->runq.size;
+  std::size_t size = s->runq.size();
   if (size == 0) return nullptr;
   std::size_t n = std::min<std::size_t>(size, size / std::size_t(s->nprocs) + 1);
   if (max > 0 && n > std::size_t(max)) n = std::size_t(max);
   if (n > kRunqSize / 2) n = kRunqSize / 2;
-  G* gp = s->runq.pop_front();
-  while (--n > 0) runqput(pp, s->runq.pop_front(), false);
-  s->runqsize.store(s->runq.size, rlx);
+  G* gp = pop_front(s->runq);
+  while (--n > 0) runqput(pp, pop_front(s->runq), false);
+  s->runqsize.store(s->runq.size(), rlx);
   return gp;
 }
 

@@ -13,10 +13,12 @@
 #include <unordered_map>
 #include <vector>
 
+#include <boost/intrusive/slist.hpp>
 #include <weft/weft.hpp>
 
 #include "context.hpp"
 #include "debug.hpp"
+#include "lock_futex.hpp"
 #include "os_linux.hpp"
 #include "stack.hpp"
 
@@ -62,6 +64,9 @@ struct FiberFn {
   void* obj = nullptr;
 };
 
+namespace bi = boost::intrusive;
+using SchedHook = bi::slist_member_hook<bi::link_mode<bi::normal_link>>;
+
 // G: a fiber. Fields are owned by whoever owns the G per GStatus unless marked otherwise.
 // G objects are type-stable: allocated in Sched::allgs and never freed while the runtime lives,
 // so a stale G* never points at unmapped memory (Go keeps its allgs forever for the same reason).
@@ -75,7 +80,8 @@ struct G {
   Stack stack;             // the stack it runs on (kept across reuse when default-sized)
   M* m = nullptr;          // the M running it (valid while running)
   Sched* sched = nullptr;  // its runtime; fixed for the G's life
-  G* schedlink = nullptr;  // global run queue / free lists; guarded by who holds the list
+  SchedHook runq_hook;     // Sched::runq; guarded by Sched::lock
+  SchedHook free_hook;     // P::gfree (its owner) or Sched's free lists (Sched::lock)
   FiberFn fn;
   std::int64_t wait_since = 0;  // nanotime() at park, for dumps
   const char* spawn_file = "";  // std::source_location of the go()/spawn() call
@@ -83,38 +89,21 @@ struct G {
   void* param = nullptr;  // passed by the waker to the woken G (Go's g.param)
 };
 
-// GList: an intrusive singly-linked list through G::schedlink with a tail, for the global run
-// queue and the free lists. Not thread-safe: its owner's lock guards it.
-struct GList {
-  G* head = nullptr;
-  G* tail = nullptr;
-  std::size_t size = 0;
-  void push_back(G* gp) {
-    gp->schedlink = nullptr;
-    if (tail)
-      tail->schedlink = gp;
-    else
-      head = gp;
-    tail = gp;
-    ++size;
-  }
-  void push_front(G* gp) {
-    gp->schedlink = head;
-    head = gp;
-    if (!tail) tail = gp;
-    ++size;
-  }
-  G* pop_front() {
-    G* gp = head;
-    if (!gp) return nullptr;
-    head = gp->schedlink;
-    if (!head) tail = nullptr;
-    gp->schedlink = nullptr;
-    --size;
-    return gp;
-  }
-  bool empty() const { return head == nullptr; }
-};
+// GRunq: the global run queue (FIFO). GFreeList: free Gs (LIFO, so the most recently used
+// stacks, still in cache, are reused first). Neither is thread-safe: its owner guards it.
+using GRunq = bi::slist<G, bi::member_hook<G, SchedHook, &G::runq_hook>, bi::cache_last<true>,
+                        bi::constant_time_size<true>, bi::size_type<std::size_t>>;
+using GFreeList = bi::slist<G, bi::member_hook<G, SchedHook, &G::free_hook>,
+                            bi::constant_time_size<true>, bi::size_type<std::size_t>>;
+
+// pop_front unlinks and returns a list's first G, or null when it is empty.
+template <class List>
+G* pop_front(List& l) {
+  if (l.empty()) return nullptr;
+  G* gp = &l.front();
+  l.pop_front();
+  return gp;
+}
 
 enum class PStatus : std::uint32_t {
   idle,     // on Sched::pidle; no M. Owner: Sched::lock.
@@ -146,7 +135,13 @@ struct P {
   std::atomic<G*> runnext{nullptr};
 
   // Dead Gs with default-size stacks, ready for reuse. Owned by the M holding this P.
-  GList gfree;
+  GFreeList gfree;
+
+  // goid batch (Go's goidcache): ids [goidcache, goidcacheend) are this P's to hand out.
+  std::uint64_t goidcache = 0, goidcacheend = 0;  // owned by the M holding this P
+  // Fibers spawned on / exited on this P. Single writer (the owner), release stores; read by
+  // Runtime::live_fibers with acquire (exits first: see live_count in proc.cpp).
+  std::atomic<std::int64_t> nspawned{0}, nexited{0};
 
   Sched* sched = nullptr;
 };
@@ -174,28 +169,29 @@ struct Sched {
   std::size_t stack_size = 0;  // resolved default stack size
   int nprocs = 0;              // GOMAXPROCS
 
-  std::mutex lock;                       // Sched::lock: guards everything below marked so
-  GList runq;                            // global run queue; guarded by lock
+  Lock lock;                             // Sched::lock: guards everything below marked so
+  GRunq runq;                            // global run queue; guarded by lock
   std::atomic<std::size_t> runqsize{0};  // mirrors runq.size; written under lock, read racily
   M* midle = nullptr;                    // idle Ms; guarded by lock
   int nmidle = 0;                        // guarded by lock
   P* pidle = nullptr;                    // idle Ps; guarded by lock
   std::atomic<int> npidle{0};            // written under lock; read racily by wakep
   std::atomic<int> nmspinning{0};        // seq_cst: see "spinning" in proc.cpp's top comment
-  GList gfree;        // global free Gs with default-size, resident stacks (LIFO); guarded by lock
-  GList gfree_clean;  // the same whose stacks were released (StackPool::release); guarded by lock
-  std::unordered_map<std::size_t, GList> gfree_sized;  // free Gs by other stack sizes; lock
-  std::vector<M*> allm;                                // guarded by lock
-  int mcount = 0;                                      // guarded by lock
-  std::atomic<bool> stopping{false};                   // set once by shutdown
+  GFreeList gfree;        // free Gs with default-size, resident stacks; guarded by lock
+  GFreeList gfree_clean;  // the same whose stacks were released (StackPool::release); lock
+  std::unordered_map<std::size_t, GFreeList> gfree_sized;  // other stack sizes; lock
+  std::vector<M*> allm;                                    // guarded by lock
+  int mcount = 0;                                          // guarded by lock
+  std::atomic<bool> stopping{false};                       // set once by shutdown
 
   std::vector<P*> allp;  // fixed after construction
 
   std::mutex allglock;    // guards allgs
   std::vector<G*> allgs;  // every G ever allocated; never shrinks while the runtime lives
 
-  std::atomic<std::uint64_t> goidgen{0};
-  std::atomic<std::int64_t> live{0};  // Gs spawned and not yet dead
+  std::atomic<std::uint64_t> goidgen{0};  // hands out goid batches to Ps (and single ids)
+  // Spawns and exits counted off any P (foreign threads, shutdown); see P::nspawned.
+  std::atomic<std::int64_t> nspawned{0}, nexited{0};
 
   StackPool stacks;
 

@@ -16,8 +16,8 @@ struct Fixture {
   P* p0() { return s.allp[0]; }
   P* p1() { return s.allp[1]; }
   std::size_t global() {
-    std::lock_guard<std::mutex> lk(s.lock);
-    return s.runq.size;
+    std::lock_guard<Lock> lk(s.lock);
+    return s.runq.size();
   }
 };
 
@@ -61,8 +61,8 @@ TEST_CASE("a full ring moves half of itself plus the new G to the global queue",
   bool inherit;
   while (G* g = runqget(f.p0(), &inherit)) CHECK(seen.insert(g).second);
   {
-    std::lock_guard<std::mutex> lk(f.s.lock);
-    while (G* g = f.s.runq.pop_front()) CHECK(seen.insert(g).second);
+    std::lock_guard<Lock> lk(f.s.lock);
+    while (G* g = pop_front(f.s.runq)) CHECK(seen.insert(g).second);
     f.s.runqsize.store(0);
   }
   CHECK(seen.size() == 257);
@@ -100,18 +100,18 @@ TEST_CASE("runqsteal takes runnext only when asked, and only from an empty ring"
 
 TEST_CASE("globrunqget takes a fair batch into the ring", "[unit][runq]") {
   Fixture f;
-  std::lock_guard<std::mutex> lk(f.s.lock);
+  std::lock_guard<Lock> lk(f.s.lock);
   for (std::size_t i = 0; i < 100; ++i) globrunqput(&f.s, &f.gs[i]);
   // procs = 2: size/procs + 1 = 51, one returned and 50 into the ring.
   CHECK(globrunqget(&f.s, f.p0(), 0) == &f.gs[0]);
   CHECK(runqlen(f.p0()) == 50);
-  CHECK(f.s.runq.size == 49);
+  CHECK(f.s.runq.size() == 49);
   CHECK(globrunqget(&f.s, f.p1(), 1) == &f.gs[51]);
   CHECK(runqlen(f.p1()) == 0);
   bool inherit;
   while (runqget(f.p0(), &inherit)) {
   }
-  while (f.s.runq.pop_front()) {
+  while (pop_front(f.s.runq)) {
   }
   f.s.runqsize.store(0);
 }
@@ -151,8 +151,8 @@ TEST_CASE("concurrent steals never lose or duplicate a G", "[unit][runq]") {
   stop.store(true);
   thief.join();
   {
-    std::lock_guard<std::mutex> lk(f.s.lock);
-    while (G* g = f.s.runq.pop_front()) ++hits[std::size_t(g - f.gs.data())], ++taken;
+    std::lock_guard<Lock> lk(f.s.lock);
+    while (G* g = pop_front(f.s.runq)) ++hits[std::size_t(g - f.gs.data())], ++taken;
     f.s.runqsize.store(0);
   }
   CHECK(taken.load() == put);
