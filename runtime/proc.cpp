@@ -78,6 +78,8 @@
 // suspension point, so its destructors run.
 #include "proc.hpp"
 
+#include <cxxabi.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
@@ -98,7 +100,6 @@ thread_local M* tls_m __attribute__((tls_model("initial-exec"))) = nullptr;
 
 namespace {
 
-constexpr int kMaxMCount = 10000;              // Go's default sched.maxmcount
 constexpr std::size_t kPGfreeMax = 64;         // a P's free-G cache spills half beyond this
 constexpr std::size_t kGlobalDirtyMax = 2048;  // global free Gs beyond this release stacks
 
@@ -113,6 +114,20 @@ struct ParkReq {
   void* arg;
   WaitReason reason;
 };
+
+// tick increments a counter that only the M holding its P writes (see P::schedtick).
+inline void tick(std::atomic<std::uint32_t>& c) {
+  c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+}
+
+// eh_switch moves the C++ exception state of the thread from `from` (saved into it, null for
+// g0) to `to` (restored from it, null for g0). See EhState in runtime2.hpp.
+inline void eh_switch(M* m, G* from, G* to) {
+  if (from) from->eh = *m->eh;
+  *m->eh = to ? to->eh : EhState{};
+}
+
+EhState* thread_eh() { return reinterpret_cast<EhState*>(abi::__cxa_get_globals()); }
 
 std::uint32_t fastrand(M* m) {
   // xorshift32; owned by the M.
@@ -180,12 +195,15 @@ P* releasep(M* m) {
 
 // newm creates an M that starts with pp. Sched::lock must be held (so shutdown, which sets
 // stopping under the lock, sees every M it must join).
-void newm(Sched* s, P* pp, bool spinning) {
-  if (s->mcount >= kMaxMCount) {
-    fatal("thread limit: %d Ms exist (Go's maxmcount); too many fibers in blocking calls?",
-          s->mcount);
+void newm(Sched* s, P* pp, bool spinning, G* nextg = nullptr) {
+  if (s->mcount >= s->max_threads) {
+    fatal(
+        "thread limit: %d threads exist (Config::max_threads, Go's maxmcount); too many "
+        "fibers in blocking calls?",
+        s->mcount);
   }
   M* m = new M;
+  m->nextg = nextg;
   m->id = s->mcount++;
   m->sched = s;
   m->nextp = pp;
@@ -245,6 +263,7 @@ void stopm(M* m) {
     std::lock_guard<Lock> lk(s->lock);
     if (s->stopping.load()) return;
     mput(s, m);
+    checkdead(s);
   }
   notesleep(&m->park);
   noteclear(&m->park);
@@ -252,6 +271,29 @@ void stopm(M* m) {
     acquirep(m, m->nextp);
     m->nextp = nullptr;
   }
+}
+
+// handoffp finds a home for a P that its M gave up or sysmon retook (status idle, on no list):
+// an M to run it if there is work for it, else the idle list. Go's handoffp.
+void handoffp_impl(Sched* s, P* pp) {
+  if (!runqempty(pp) || s->runqsize.load() != 0) {
+    startm(s, pp, false);
+    return;
+  }
+  // No work here; if nobody is looking for work elsewhere, this P becomes a spinning M's.
+  int zero = 0;
+  if (s->nmspinning.load() + s->npidle.load() == 0 &&
+      s->nmspinning.compare_exchange_strong(zero, 1)) {
+    startm(s, pp, true);
+    return;
+  }
+  std::unique_lock<Lock> lk(s->lock);
+  if (!s->runq.empty() && !s->stopping.load()) {
+    lk.unlock();
+    startm(s, pp, false);
+    return;
+  }
+  pidleput(s, pp);
 }
 
 // ---- G accounting ----
@@ -370,6 +412,7 @@ void gfput(Sched* s, P* pp, G* gp) {
 G* gogo(M* m, G* gp) {
   gp->m = m;
   m->curg = gp;
+  eh_switch(m, nullptr, gp);
   Transfer t = ctx_jump(gp->ctx, m);
   m->curg = nullptr;
   return static_cast<G*>(t.data);
@@ -390,6 +433,8 @@ Transfer mcall_switch(Transfer t) {  // runs on g0's stack
   void* arg = r->arg;
   gp->ctx = t.ctx;
   canary_check(gp, t.ctx);
+  gp->lastm = gp->m;
+  eh_switch(gp->m, gp, nullptr);
   return {nullptr, fn(gp, arg)};
 }
 
@@ -401,6 +446,14 @@ G* goexit0(G* gp, void*) {
   gp->m = nullptr;
   gp->unwinding = false;
   gp->started = false;
+  gp->eh = {};
+  gp->lastm = nullptr;
+  if (gp->lockedm) {
+    // Go terminates a thread whose locked goroutine exits; weft unwires it and keeps the M.
+    gp->lockedm = nullptr;
+    gp->locked = 0;
+    m->lockedg = nullptr;
+  }
   count_exit(s, m->p);
   gfput(s, m->p, gp);
   return nullptr;
@@ -438,6 +491,7 @@ Transfer unwind_ontop(Transfer t) {  // runs on the G's stack, on top of its sus
 G* park_m(G* gp, void* arg) {
   ParkReq r = *static_cast<ParkReq*>(arg);  // copy: arg lives on gp's stack (see UnlockFn)
   gp->wait_reason = r.reason;
+  gp->wait_since = gp->sched->coarse_now.load(std::memory_order_relaxed);
   setgstatus(gp, GStatus::running, GStatus::waiting);
   if (r.unlockf && !r.unlockf(gp, r.arg)) {
     setgstatus(gp, GStatus::waiting, GStatus::runnable);  // never published: still ours
@@ -475,6 +529,8 @@ Transfer yield_commit(Transfer t) {
   M* m = r->m;
   gp->ctx = t.ctx;
   canary_check(gp, t.ctx);
+  gp->lastm = m;
+  eh_switch(m, gp, next);
   next->m = m;
   m->curg = next;
   setgstatus(gp, GStatus::running, GStatus::runnable);
@@ -487,6 +543,82 @@ G* yield_to_m(G* gp, void* next) {
   setgstatus(gp, GStatus::running, GStatus::runnable);
   runqput(gp->m->p, gp, false);
   return static_cast<G*>(next);
+}
+
+// exitsyscall0 runs on g0 when a G leaves weft::blocking() and no P could be had: the G is
+// queued globally (S4: no P is idle, so every P's M will look there) and this M stops.
+G* exitsyscall0(G* gp, void*) {
+  M* m = gp->m;
+  Sched* s = gp->sched;
+  setgstatus(gp, GStatus::syscall, GStatus::runnable);
+  P* pp;
+  {
+    std::lock_guard<Lock> lk(s->lock);
+    pp = pidleget(s);
+    if (!pp) globrunqput(s, gp);
+  }
+  if (pp) {
+    acquirep(m, pp);
+    return gp;
+  }
+  return nullptr;  // schedule(): no P, so stopm (or stoplockedm for a locked G's M)
+}
+
+// stoplockedm parks an M wired to a G (lock_os_thread) while that G is not runnable: the P goes
+// to other Ms. Returns the G once startlockedm has handed over a P with it; null on shutdown.
+G* stoplockedm(M* m) {
+  Sched* s = m->sched;
+  if (m->p) handoffp(s, releasep(m));
+  {
+    std::lock_guard<Lock> lk(s->lock);
+    if (s->stopping.load()) return nullptr;
+    ++s->nmidlelocked;
+    m->parked_locked = true;
+    checkdead(s);
+  }
+  notesleep(&m->park);
+  noteclear(&m->park);
+  {
+    std::lock_guard<Lock> lk(s->lock);
+    --s->nmidlelocked;
+    m->parked_locked = false;
+  }
+  if (!m->nextp) return nullptr;
+  acquirep(m, m->nextp);
+  m->nextp = nullptr;
+  return m->lockedg;
+}
+
+// startlockedm gives gp (runnable, dequeued by m) to the M it is wired to, with m's P; m stops.
+void startlockedm(M* m, G* gp) {
+  M* lm = gp->lockedm;
+  lm->nextp = releasep(m);
+  notewakeup(&lm->park);
+  stopm(m);
+}
+
+// migrate_away (WEFT_DEBUG=migrate=1) hands gp and m's P to another M, so that gp resumes on a
+// different thread than it last ran on. False when no other M can be had.
+bool migrate_away(M* m, G* gp) {
+  Sched* s = m->sched;
+  M* m2;
+  {
+    std::lock_guard<Lock> lk(s->lock);
+    if (s->stopping.load()) return false;
+    m2 = mget(s);
+    if (!m2) {
+      if (s->mcount >= s->nprocs + 4 || s->mcount >= s->max_threads) return false;
+      newm(s, releasep(m), false, gp);
+      m2 = nullptr;
+    }
+  }
+  if (m2) {
+    m2->nextp = releasep(m);
+    m2->nextg = gp;
+    notewakeup(&m2->park);
+  }
+  stopm(m);
+  return true;
 }
 
 // ---- the schedule loop ----
@@ -511,6 +643,10 @@ top:
   if (!m->p) {
     stopm(m);
     goto top;
+  }
+  if (m->nextg) {  // handed over with the P (migrate_away)
+    *inherit = true;
+    return std::exchange(m->nextg, nullptr);
   }
   P* pp = m->p;
   if (G* gp = runqget(pp, inherit)) return gp;
@@ -571,32 +707,46 @@ void schedule(M* m) {
   Sched* s = m->sched;
   G* next = nullptr;
   for (;;) {
-    G* gp = next;
+    G* gp = std::exchange(next, nullptr);
     bool inherit = true;
+    if (!gp && m->lockedg) {
+      gp = stoplockedm(m);  // this M runs only its locked G
+      if (!gp) return;
+      inherit = false;
+    }
     if (!gp) {
-      if (s->stopping.load(std::memory_order_relaxed)) {
-        findrunnable(m, &inherit);  // releases the P
-        return;
+      if (s->stopping.load(std::memory_order_relaxed) || !m->p || m->nextg) {
+        gp = findrunnable(m, &inherit);
+      } else {
+        P* pp = m->p;
+        if (pp->schedtick.load(std::memory_order_relaxed) % 61 == 0 &&
+            s->runqsize.load(std::memory_order_relaxed) != 0) {
+          std::lock_guard<Lock> lk(s->lock);
+          gp = globrunqget(s, pp, 1);
+          inherit = false;
+        }
+        if (!gp) gp = runqget(pp, &inherit);
+        if (!gp) gp = findrunnable(m, &inherit);
       }
-      P* pp = m->p;
-      if (pp->schedtick % 61 == 0 && s->runqsize.load(std::memory_order_relaxed) != 0) {
-        std::lock_guard<Lock> lk(s->lock);
-        gp = globrunqget(s, pp, 1);
-        inherit = false;
-      }
-      if (!gp) gp = runqget(pp, &inherit);
-      if (!gp) gp = findrunnable(m, &inherit);
       if (!gp) return;
       if (m->spinning) resetspinning(m);
     }
+    if (gp->lockedm && gp->lockedm != m) {
+      startlockedm(m, gp);
+      continue;
+    }
+    if (s->debug.migrate && gp->lastm == m && !gp->lockedm && !m->lockedg && migrate_away(m, gp)) {
+      continue;
+    }
     setgstatus(gp, GStatus::runnable, GStatus::running);
-    if (!inherit) ++m->p->schedtick;
+    if (!inherit) tick(m->p->schedtick);
     next = gogo(m, gp);
   }
 }
 
 void mstart(M* m) {
   tls_m = m;
+  m->eh = thread_eh();
   m->sigaltstack = signal_stack_install();
   if (m->nextp) {
     acquirep(m, m->nextp);
@@ -622,6 +772,8 @@ const char* gstatus_name(GStatus s) {
       return "running";
     case GStatus::waiting:
       return "waiting";
+    case GStatus::syscall:
+      return "syscall";
     case GStatus::dead:
       return "dead";
   }
@@ -666,6 +818,27 @@ void casgstatus(G* gp, GStatus from, GStatus to) {
   }
 }
 
+void handoffp(Sched* s, P* pp) { handoffp_impl(s, pp); }
+
+void dump_fibers_to(Sched* s, std::FILE* out) {
+  std::int64_t now = nanotime();
+  std::lock_guard<std::mutex> lk(s->allglock);
+  for (G* gp : s->allgs) {
+    GStatus st = gp->status.load();
+    if (st == GStatus::idle || st == GStatus::dead) continue;
+    const char* what = st == GStatus::waiting   ? wait_reason_name(gp->wait_reason)
+                       : st == GStatus::syscall ? "blocking call"
+                                                : gstatus_name(st);
+    std::fprintf(out, "fiber %llu [%s", static_cast<unsigned long long>(gp->id), what);
+    if (st == GStatus::waiting && gp->wait_since > 0) {
+      long minutes = long((now - gp->wait_since) / 60000000000LL);
+      if (minutes > 0) std::fprintf(out, ", %ld minutes", minutes);
+    }
+    if (gp->lockedm) std::fprintf(out, ", locked to thread");
+    std::fprintf(out, "]:\n\tspawned at %s:%u\n\n", gp->spawn_file, gp->spawn_line);
+  }
+}
+
 void mcall(G* gp, MCallFn fn, void* arg) {
   MCallReq req{gp, fn, arg};
   Transfer t = ctx_ontop(gp->m->g0ctx, &req, mcall_switch);
@@ -676,6 +849,8 @@ void mcall(G* gp, MCallFn fn, void* arg) {
 void gopark(UnlockFn unlockf, void* arg, WaitReason reason) {
   G* gp = current_g();
   if (!gp) fatal("%s: cannot park outside a fiber", wait_reason_name(reason));
+  if (gp->blocking_depth)
+    fatal("%s: cannot park inside weft::blocking()", wait_reason_name(reason));
   ParkReq req{unlockf, arg, reason};
   mcall(gp, park_m, &req);
 }
@@ -753,6 +928,95 @@ void freeg_unstarted(Sched* s, G* gp) {
   gfput_global(s, gp);
 }
 
+// checkdead is Go's checkdead, called with Sched::lock held whenever an M goes to sleep: if
+// every M sleeps, no fiber is in a blocking call, and fibers are still waiting, nothing can ever
+// wake them (weft::run has no foreign wakers; timers and the poller will be counted here when
+// they exist). Then the program is deadlocked: report it like Go and exit with status 2.
+void checkdead(Sched* s) {
+  if (!s->detect_deadlock || s->stopping.load()) return;
+  int run = s->mcount - s->nmidle - s->nmidlelocked;
+  if (run > 0) return;
+  if (run < 0) {
+    fatal("checkdead: inconsistent thread counts (threads=%d idle=%d idlelocked=%d)", s->mcount,
+          s->nmidle, s->nmidlelocked);
+  }
+  int waiting = 0;
+  {
+    std::lock_guard<std::mutex> lk(s->allglock);
+    for (G* gp : s->allgs) {
+      GStatus st = gp->status.load();
+      // A runnable G is on its way to an M being started (a foreign spawn or goready between
+      // its queueing and its startm): not dead.
+      if (st == GStatus::runnable || st == GStatus::running || st == GStatus::syscall) return;
+      if (st == GStatus::waiting) ++waiting;
+    }
+  }
+  if (waiting == 0) return;
+  std::fflush(stdout);
+  std::fprintf(stderr, "fatal error: all fibers are asleep - deadlock!\n\n");
+  dump_fibers_to(s, stderr);
+  std::fflush(stderr);
+  std::_Exit(2);
+}
+
+void set_deadlock_detection(Sched* s, bool on) {
+  std::lock_guard<Lock> lk(s->lock);
+  s->detect_deadlock = on;
+}
+
+// entersyscall: the calling G enters weft::blocking(). Its M gives up the P (status syscall,
+// so sysmon may retake it) but keeps a claim on it in M::oldp. Go's entersyscall.
+void entersyscall(G* gp) {
+  M* m = gp->m;
+  P* pp = m->p;
+  Sched* s = gp->sched;
+  tick(pp->syscalltick);
+  setgstatus(gp, GStatus::running, GStatus::syscall);
+  gp->wait_reason = WaitReason::blocking;
+  m->oldp = pp;
+  m->p = nullptr;
+  pp->m = nullptr;
+  pp->status.store(PStatus::syscall);  // from here sysmon may CAS it away
+  if (s->sysmon_idle.load(std::memory_order_relaxed) && s->sysmon_idle.exchange(false)) {
+    s->sysmon_wake.fetch_add(1);
+    futex_wake(&s->sysmon_wake);  // sysmon was in a long sleep: let it watch this call
+  }
+}
+
+// exitsyscall: back from weft::blocking(). Take the old P back if sysmon has not retaken it,
+// else any idle P, else queue the G and let this M sleep. Go's exitsyscall.
+void exitsyscall(G* gp) {
+  M* m = gp->m;  // the same thread: blocking() never switches
+  Sched* s = gp->sched;
+  P* oldp = std::exchange(m->oldp, nullptr);
+  PStatus st = PStatus::syscall;
+  if (oldp->status.compare_exchange_strong(st, PStatus::running)) {
+    m->p = oldp;
+    oldp->m = m;
+    setgstatus(gp, GStatus::syscall, GStatus::running);
+    return;
+  }
+  P* pp;
+  {
+    std::lock_guard<Lock> lk(s->lock);
+    pp = pidleget(s);
+  }
+  if (pp) {
+    acquirep(m, pp);
+    setgstatus(gp, GStatus::syscall, GStatus::running);
+    return;
+  }
+  mcall(gp, exitsyscall0, nullptr);
+}
+
+BlockingScope::BlockingScope() : g_(current_g()) {
+  if (g_ && g_->blocking_depth++ == 0) entersyscall(g_);
+}
+
+BlockingScope::~BlockingScope() {
+  if (g_ && --g_->blocking_depth == 0) exitsyscall(g_);
+}
+
 Sched* current_sched(const char* op) {
   M* m = tls_m;
   if (!m || !m->curg)
@@ -777,6 +1041,8 @@ Sched::Sched(const Config& c) : cfg(c) {
   nprocs = int(procs);
   stack_size = StackPool::round_size(c.stack_size ? c.stack_size : WEFT_DEFAULT_STACK_SIZE);
   debug = read_debug_settings();
+  max_threads = c.max_threads > 0 ? int(std::min<std::size_t>(c.max_threads, 1000000)) : 10000;
+  coarse_now.store(nanotime());
   stacks.init(c.guard_pages);
   install_overflow_handler();
   for (int i = 0; i < nprocs; ++i) {
@@ -787,9 +1053,12 @@ Sched::Sched(const Config& c) : cfg(c) {
   }
   // All Ps start idle; Ms are started on demand (startm) when the first G arrives.
   for (int i = nprocs - 1; i >= 0; --i) pidleput(this, allp[std::size_t(i)]);
+  sysmon_start(this);
 }
 
 Sched::~Sched() {
+  stopping.store(true);
+  sysmon_stop(this);  // joined already after a shutdown(); a bare Sched (tests) stops it here
   for (G* gp : allgs) delete gp;
   for (P* pp : allp) delete pp;
   for (M* m : allm) delete m;
@@ -802,6 +1071,8 @@ void unwind_all(Sched* s) {
   M um;
   um.id = -1;
   um.sched = s;
+  um.eh = thread_eh();
+  EhState saved = *um.eh;  // the shutting-down thread's own exception state
   tls_m = &um;
   for (bool progress = true; progress;) {
     progress = false;
@@ -827,6 +1098,7 @@ void unwind_all(Sched* s) {
       casgstatus(gp, st, GStatus::running);
       gp->m = &um;
       um.curg = gp;
+      eh_switch(&um, nullptr, gp);
       Transfer t = ctx_ontop(gp->ctx, &um, unwind_ontop);
       um.curg = nullptr;
       if (t.data)
@@ -836,6 +1108,7 @@ void unwind_all(Sched* s) {
     }
   }
   tls_m = nullptr;
+  *um.eh = saved;
 }
 
 }  // namespace weft::detail
@@ -854,8 +1127,10 @@ void yield() {
   Sched* s = gp->sched;
   // The handoff applies when schedule() would simply take the next G from this P's ring: no
   // global backlog (gosched_m queues behind it), no fairness tick due, no shutdown.
-  if (s->runqsize.load(std::memory_order_relaxed) != 0 || pp->schedtick % 61 == 0 ||
-      s->stopping.load(std::memory_order_relaxed)) {
+  if (gp->blocking_depth) fatal("yield called inside weft::blocking()");
+  if (s->runqsize.load(std::memory_order_relaxed) != 0 ||
+      pp->schedtick.load(std::memory_order_relaxed) % 61 == 0 ||
+      s->stopping.load(std::memory_order_relaxed) || gp->lockedm || s->debug.migrate) {
     mcall(gp, gosched_m, nullptr);
     return;
   }
@@ -865,12 +1140,12 @@ void yield() {
     canary_check(gp, __builtin_frame_address(0));  // a switch-out in all but name
     return;
   }
-  if (!next->started) {
-    mcall(gp, yield_to_m, next);  // schedule() makes it running
+  if (!next->started || next->lockedm) {
+    mcall(gp, yield_to_m, next);  // schedule() runs it (or hands it to its locked M)
     return;
   }
   setgstatus(next, GStatus::runnable, GStatus::running);
-  if (!inherit) ++pp->schedtick;
+  if (!inherit) tick(pp->schedtick);
   HandoffReq req{gp, next, m};
   Transfer t = ctx_ontop(next->ctx, &req, yield_commit);
   // Resumed, by g0's gogo or by another handoff, perhaps on another M.
@@ -880,6 +1155,46 @@ void yield() {
 std::uint64_t fiber_id() { return current_goid(); }
 
 bool in_fiber() { return current_g() != nullptr; }
+
+void lock_os_thread() {
+  G* gp = current_g();
+  if (!gp) fatal("lock_os_thread called outside a fiber");
+  if (gp->locked++ == 0) {
+    gp->lockedm = gp->m;
+    gp->m->lockedg = gp;
+  }
+}
+
+void unlock_os_thread() {
+  G* gp = current_g();
+  if (!gp) fatal("unlock_os_thread called outside a fiber");
+  if (gp->locked == 0) return;  // as Go: unlocking an unlocked fiber does nothing
+  if (--gp->locked == 0) {
+    gp->m->lockedg = nullptr;
+    gp->lockedm = nullptr;
+  }
+}
+
+void dump_fibers(std::ostream& os) {
+  G* gp = current_g();
+  if (!gp) fatal("dump_fibers(std::ostream&) called outside a fiber: use Runtime::dump_fibers");
+  Runtime::dump(gp->sched, os);
+}
+
+void Runtime::dump_fibers(std::ostream& os) const {
+  if (s_) dump(s_, os);
+}
+
+void Runtime::dump(detail::Sched* s, std::ostream& os) {
+  char* buf = nullptr;
+  std::size_t len = 0;
+  std::FILE* f = open_memstream(&buf, &len);
+  if (!f) return;
+  dump_fibers_to(s, f);
+  std::fclose(f);
+  os.write(buf, std::streamsize(len));
+  std::free(buf);
+}
 
 Runtime::Runtime(Config cfg) : s_(new Sched(cfg)) {}
 
@@ -899,8 +1214,16 @@ void Runtime::shutdown() {
       m->nextp = nullptr;
       notewakeup(&m->park);
     }
+    for (M* m : s->allm) {
+      if (m->parked_locked) {
+        m->parked_locked = false;
+        m->nextp = nullptr;
+        notewakeup(&m->park);
+      }
+    }
     ms = s->allm;  // complete: newm runs under the lock and refuses once stopping is set
   }
+  sysmon_stop(s);
   for (M* m : ms) {
     if (m->thread.joinable()) m->thread.join();
   }

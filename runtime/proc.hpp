@@ -2,6 +2,8 @@
 // Follows Go's src/runtime/proc.go. The protocol essay is at the top of proc.cpp.
 #pragma once
 
+#include <cstdio>
+
 #include "runtime2.hpp"
 
 namespace weft::detail {
@@ -47,5 +49,20 @@ void goready(G* gp);
 // schedule. Go's mcall(fn).
 using MCallFn = G* (*)(G* gp, void* arg);
 void mcall(G* gp, MCallFn fn, void* arg);
+
+// handoffp finds a home for a P nobody owns (status idle, on no list): an M if it has work,
+// else the idle list. Go's handoffp.
+void handoffp(Sched* s, P* pp);
+
+// dump_fibers_to writes every live fiber (id, state or wait reason, spawn site) to out.
+void dump_fibers_to(Sched* s, std::FILE* out);
+
+// checkdead reports a deadlock and exits (status 2) when every M sleeps and fibers still wait;
+// Sched::lock must be held. Go's checkdead.
+void checkdead(Sched* s);
+
+// sysmon_start/sysmon_stop run the runtime's monitor thread (sysmon.cpp).
+void sysmon_start(Sched* s);
+void sysmon_stop(Sched* s);
 
 }  // namespace weft::detail

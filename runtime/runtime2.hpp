@@ -37,6 +37,8 @@ enum class GStatus : std::uint32_t {
   running,   // executing on M `m`, which holds a P. Owner: the G itself (and its M).
   waiting,   // parked by gopark; ctx is valid; the wait structure that unlockf published it to
              // owns it and is the only one allowed to goready() it.
+  syscall,   // in weft::blocking(): running on its M's thread, which has given up its P (the P
+             // may be retaken by sysmon). Owner: the G and its M. On no queue.
   dead,      // returned from its function; g0 of its last M is recycling it (gfput).
 };
 
@@ -56,6 +58,16 @@ enum class WaitReason : std::uint8_t {
 };
 
 const char* wait_reason_name(WaitReason r);
+
+// EhState: the C++ runtime's per-thread exception-handling globals (libstdc++'s
+// __cxa_eh_globals: the caught-exceptions stack and the uncaught count). A fiber that switches
+// out inside a catch block, or while an exception is in flight, and resumes on another thread
+// must take them along, or __cxa_end_catch pops another thread's list. Saved and restored at
+// every switch; a thread's own (g0's) state is empty while a fiber runs on it.
+struct EhState {
+  void* caught = nullptr;
+  unsigned int uncaught = 0;
+};
 
 // FiberFn: the type-erased callable a G runs; it lives on the G's stack (or the heap, if large).
 struct FiberFn {
@@ -86,7 +98,12 @@ struct G {
   std::int64_t wait_since = 0;  // nanotime() at park, for dumps
   const char* spawn_file = "";  // std::source_location of the go()/spawn() call
   unsigned spawn_line = 0;
-  void* param = nullptr;  // passed by the waker to the woken G (Go's g.param)
+  void* param = nullptr;             // passed by the waker to the woken G (Go's g.param)
+  M* lockedm = nullptr;              // lock_os_thread: the only M allowed to run it; owned by the G
+  std::uint32_t locked = 0;          // lock_os_thread nesting depth; owned by the G
+  std::uint32_t blocking_depth = 0;  // nested weft::blocking() calls; owned by the G
+  M* lastm = nullptr;  // the M it last switched out from (WEFT_DEBUG=migrate); owned by the G
+  EhState eh;          // its C++ exception-handling state while switched out; owned by the G
 };
 
 // GRunq: the global run queue (FIFO). GFreeList: free Gs (LIFO, so the most recently used
@@ -106,8 +123,10 @@ G* pop_front(List& l) {
 }
 
 enum class PStatus : std::uint32_t {
-  idle,     // on Sched::pidle; no M. Owner: Sched::lock.
+  idle,     // on Sched::pidle (or being handed to an M by startm/handoffp). Owner: Sched::lock.
   running,  // owned by an M (P::m), which runs Gs from it.
+  syscall,  // its M is in weft::blocking() (M::oldp); P::m is null. Whoever CASes it away from
+            // syscall owns it: the M on return (-> running) or sysmon's retake (-> idle).
   dead,     // runtime shut down.
 };
 
@@ -119,7 +138,10 @@ struct P {
   std::atomic<PStatus> status{PStatus::idle};  // written by its owner or under Sched::lock
   M* m = nullptr;                              // owner M; written by acquirep/releasep
   P* link = nullptr;                           // Sched::pidle list; guarded by Sched::lock
-  std::uint32_t schedtick = 0;                 // owned by the M holding this P
+  // Ticks: incremented by the M holding this P at each schedule / each blocking call; read by
+  // sysmon (relaxed: it only compares them with its own earlier reading).
+  std::atomic<std::uint32_t> schedtick{0};
+  std::atomic<std::uint32_t> syscalltick{0};
 
   // The local run queue: a single-producer (the owner), multi-consumer (owner and thieves) ring.
   // runqtail: written only by the owner with release; read by thieves with acquire.
@@ -150,13 +172,18 @@ struct P {
 struct M {
   int id = 0;
   Sched* sched = nullptr;
-  Ctx g0ctx = nullptr;    // g0's saved context while a G runs; written by the G on each resume
-  G* curg = nullptr;      // the G running on this M; owned by this M
-  P* p = nullptr;         // the P held; owned by this M
-  P* nextp = nullptr;     // P handed over by startm before notewakeup; read after notesleep
-  bool spinning = false;  // this M is looking for work; counted in Sched::nmspinning
-  M* link = nullptr;      // Sched::midle list; guarded by Sched::lock
-  Note park;              // stopm sleeps here; startm wakes it
+  Ctx g0ctx = nullptr;         // g0's saved context while a G runs; written by the G on each resume
+  G* curg = nullptr;           // the G running on this M; owned by this M
+  P* p = nullptr;              // the P held; owned by this M
+  P* nextp = nullptr;          // P handed over by startm before notewakeup; read after notesleep
+  bool spinning = false;       // this M is looking for work; counted in Sched::nmspinning
+  M* link = nullptr;           // Sched::midle list; guarded by Sched::lock
+  P* oldp = nullptr;           // the P it had before entering a blocking call; owned by this M
+  G* lockedg = nullptr;        // lock_os_thread: the G this M is wired to; written by that G
+  G* nextg = nullptr;          // a G handed over with nextp (migrate); read after notesleep
+  EhState* eh = nullptr;       // this thread's __cxa_eh_globals
+  bool parked_locked = false;  // asleep in stoplockedm; guarded by Sched::lock
+  Note park;                   // stopm sleeps here; startm wakes it
   std::uint32_t fastrand = 0;
   std::thread thread;  // started by newm; joined by shutdown
   void* sigaltstack = nullptr;
@@ -174,6 +201,8 @@ struct Sched {
   std::atomic<std::size_t> runqsize{0};  // mirrors runq.size; written under lock, read racily
   M* midle = nullptr;                    // idle Ms; guarded by lock
   int nmidle = 0;                        // guarded by lock
+  int nmidlelocked = 0;                  // Ms parked in stoplockedm; guarded by lock
+  bool detect_deadlock = false;          // weft::run's checkdead is on; guarded by lock
   P* pidle = nullptr;                    // idle Ps; guarded by lock
   std::atomic<int> npidle{0};            // written under lock; read racily by wakep
   std::atomic<int> nmspinning{0};        // seq_cst: see "spinning" in proc.cpp's top comment
@@ -183,6 +212,13 @@ struct Sched {
   std::vector<M*> allm;                                    // guarded by lock
   int mcount = 0;                                          // guarded by lock
   std::atomic<bool> stopping{false};                       // set once by shutdown
+  int max_threads = 10000;  // Config::max_threads (Go's maxmcount); fixed after construction
+
+  // sysmon (sysmon.cpp): its thread, its wakeup word (futex), and the coarse clock it keeps.
+  std::thread sysmon;
+  std::atomic<std::uint32_t> sysmon_wake{0};  // bumped (and futex-woken) to wake sysmon early
+  std::atomic<bool> sysmon_idle{false};       // sysmon is in a long sleep; entersyscall wakes it
+  std::atomic<std::int64_t> coarse_now{0};    // nanotime() as of sysmon's last tick
 
   std::vector<P*> allp;  // fixed after construction
 

@@ -1,11 +1,16 @@
 // support: helpers shared by the suites — running a body at procs = 1, 2 and 4, and a latch.
 #pragma once
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <thread>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 
 #include <catch2/catch.hpp>
 #include <weft/weft.hpp>
@@ -48,6 +53,19 @@ inline bool settles(weft::Runtime& rt) {
   }
   return true;
 }
+
+// stress_scale divides stress-test iteration counts: under WEFT_DEBUG=migrate=1 every switch
+// is a hand-off between threads (futex wake and sleep), some hundred times slower.
+inline long stress_scale() {
+  const char* d = std::getenv("WEFT_DEBUG");
+  return d && std::strstr(d, "migrate=1") ? 20 : 1;
+}
+
+// tid is the calling thread's kernel id, read afresh on every call. Not std::this_thread::get_id
+// or pthread_self: glibc declares pthread_self `const`, so the compiler may reuse its value across
+// a call that parks — and a fiber may resume on another thread (DESIGN.md, "Fibers move between
+// threads").
+inline long tid() { return syscall(SYS_gettid); }
 
 // rss_bytes is the process's resident set size.
 inline long rss_bytes() {

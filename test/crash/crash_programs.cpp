@@ -3,6 +3,7 @@
 #include <cstring>
 #include <stdexcept>
 #include <string>
+#include <thread>
 
 #include <weft/weft.hpp>
 
@@ -117,6 +118,73 @@ int block_on_from_fiber() {
   return 0;
 }
 
+int deadlock_main() {
+  return run(
+      [] {
+        weft::detail::ParkSlot never;
+        weft::detail::parkslot_wait(&never);
+      },
+      Config{.procs = 2});
+}
+
+int deadlock_pair() {
+  return run(
+      [] {
+        weft::detail::ParkSlot a, b, done;
+        go([&] {
+          weft::detail::parkslot_wait(&a);
+          weft::detail::parkslot_signal(&b);
+        });
+        go([&] {
+          weft::detail::parkslot_wait(&b);
+          weft::detail::parkslot_signal(&a);
+        });
+        weft::detail::parkslot_wait(&done);
+      },
+      Config{.procs = 4});
+}
+
+int no_deadlock_blocking() {
+  // main sits in a blocking call while another fiber waits forever: not a deadlock.
+  return run(
+      [] {
+        static weft::detail::ParkSlot never;
+        go([] { weft::detail::parkslot_wait(&never); });
+        blocking([] { std::this_thread::sleep_for(std::chrono::milliseconds(300)); });
+        std::printf("main returned\n");
+        return 0;
+      },
+      Config{.procs = 1});
+}
+
+int no_deadlock_after_main() {
+  // fibers left waiting when main returns are abandoned, as in Go: exit status 0.
+  return run(
+      [] {
+        static weft::detail::ParkSlot never[10];
+        for (int i = 0; i < 10; ++i) go([i] { weft::detail::parkslot_wait(&never[i]); });
+        for (int i = 0; i < 10; ++i) yield();
+        return 0;
+      },
+      Config{.procs = 2});
+}
+
+int thread_limit() {
+  return run(
+      [] {
+        weft::detail::ParkSlot done;
+        for (int i = 0; i < 8; ++i) {
+          go([] { blocking([] { std::this_thread::sleep_for(std::chrono::milliseconds(500)); }); });
+        }
+        weft::detail::parkslot_wait(&done);
+      },
+      Config{.procs = 1, .max_threads = 3});
+}
+
+int yield_in_blocking() {
+  return run([] { blocking([] { yield(); }); }, Config{.procs = 1});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -134,6 +202,12 @@ int main(int argc, char** argv) {
   if (mode == "yield_outside") return yield_outside();
   if (mode == "shutdown_from_fiber") return shutdown_from_fiber();
   if (mode == "block_on_from_fiber") return block_on_from_fiber();
+  if (mode == "deadlock_main") return deadlock_main();
+  if (mode == "deadlock_pair") return deadlock_pair();
+  if (mode == "no_deadlock_blocking") return no_deadlock_blocking();
+  if (mode == "no_deadlock_after_main") return no_deadlock_after_main();
+  if (mode == "thread_limit") return thread_limit();
+  if (mode == "yield_in_blocking") return yield_in_blocking();
   std::fprintf(stderr, "crash_programs: unknown mode %s\n", argv[1]);
   return 2;
 }

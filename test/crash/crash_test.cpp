@@ -85,3 +85,36 @@ TEST_CASE("misuse outside or inside fibers is fatal with a message naming the op
                "weft: fiber [0-9]+: Runtime::shutdown called from one of its own fibers");
   expect_abort("block_on_from_fiber", "weft: fiber [0-9]+: block_on called from a fiber");
 }
+
+TEST_CASE("a deadlocked program is reported like Go's and exits with status 2", "[crash]") {
+  for (const char* mode : {"deadlock_main", "deadlock_pair"}) {
+    Outcome o = run_child(mode);
+    INFO("mode " << mode << ", stderr:\n" << o.err);
+    CHECK(o.code == 2);
+    CHECK(
+        std::regex_search(o.err, std::regex("^fatal error: all fibers are asleep - deadlock!\n")));
+    CHECK(std::regex_search(
+        o.err, std::regex("fiber [0-9]+ \\[park\\]:\n\tspawned at .*crash_programs.cpp:[0-9]+")));
+  }
+  Outcome o = run_child("deadlock_pair");
+  // main plus the two fibers waiting on each other
+  std::regex park("\\[park\\]");
+  std::ptrdiff_t n =
+      std::distance(std::sregex_iterator(o.err.begin(), o.err.end(), park), std::sregex_iterator());
+  CHECK(n == 3);
+}
+
+TEST_CASE("no deadlock is reported while main blocks in a call or after main returned", "[crash]") {
+  for (const char* mode : {"no_deadlock_blocking", "no_deadlock_after_main"}) {
+    Outcome o = run_child(mode);
+    INFO("mode " << mode << ", stderr:\n" << o.err);
+    CHECK(o.signal == 0);
+    CHECK(o.code == 0);
+    CHECK(o.err.find("deadlock") == std::string::npos);
+  }
+}
+
+TEST_CASE("the thread limit and parking inside blocking() are fatal with a message", "[crash]") {
+  expect_abort("thread_limit", "weft: .*thread limit: 3 threads exist");
+  expect_abort("yield_in_blocking", "weft: fiber [0-9]+: yield called inside weft::blocking\\(\\)");
+}

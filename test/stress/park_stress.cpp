@@ -9,7 +9,7 @@
 using namespace weft;
 
 TEST_CASE("1,000,000 fibers parked at once", "[stress][park]") {
-  constexpr long kFibers = 1000000;
+  const long kFibers = 1000000 / weft_test::stress_scale();
   Runtime rt(Config{.procs = 2});
   long before = weft_test::rss_bytes();
   std::vector<weft::detail::ParkSlot> slots(kFibers);
@@ -31,5 +31,8 @@ TEST_CASE("1,000,000 fibers parked at once", "[stress][park]") {
   std::printf("park stress: %ld fibers parked, RSS +%.0f MiB, %.0f bytes per parked fiber\n",
               kFibers, double(during - before) / 1048576.0, per);
   CHECK(per > 0);
-  CHECK(per < 16384);  // generous: the goal (4.6 KB) is measured by tools/bench/idle_mem
+  CHECK(per <
+        16384 *
+            weft_test::stress_scale());  // small counts under migrate: fixed costs  // generous:
+                                         // the goal (4.6 KB) is measured by tools/bench/idle_mem
 }

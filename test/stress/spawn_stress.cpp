@@ -13,7 +13,7 @@ using weft_test::Latch;
 TEST_CASE("1,000,000 spawned fibers all complete", "[stress][spawn]") {
   each_procs([](unsigned procs) {
     Runtime rt(Config{.procs = procs});
-    constexpr int kFibers = 1000000;
+    const int kFibers = int(1000000 / weft_test::stress_scale());
     std::atomic<long> sum{0};
     auto t0 = std::chrono::steady_clock::now();
     rt.block_on([&] {
@@ -37,12 +37,12 @@ TEST_CASE("1,000,000 spawned fibers all complete", "[stress][spawn]") {
 }
 
 TEST_CASE("no lost wakeup in a storm of cross-P goready", "[stress][spawn]") {
-  // 64 fibers each park and are readied by a random other fiber, 100,000 rounds in all; the
+  // 64 fibers each park and are readied by a random other fiber, 10^6 wakeups in all; the
   // chain of wakeups crosses Ps constantly. A lost wakeup hangs the test (meson's timeout).
   each_procs([](unsigned procs) {
     Runtime rt(Config{.procs = procs});
     constexpr int kFibers = 64;
-    constexpr long kWakeups = 100000;
+    const long kWakeups = 1000000 / weft_test::stress_scale();
     rt.block_on([&] {
       std::vector<weft::detail::ParkSlot> slots(kFibers);
       std::atomic<long> left{kWakeups};

@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <iosfwd>
 #include <source_location>
 #include <stdexcept>
 #include <type_traits>
@@ -25,6 +27,15 @@ struct Config {
   // guard_pages: put a PROT_NONE page below each stack while vm.max_map_count allows it; past
   // that budget stacks come from slabs and are canary-checked at every switch-out instead.
   bool guard_pages = true;
+  // max_threads: the most OS threads (Ms) the runtime may create (Go's SetMaxThreads); going
+  // past it is a fatal error. 0: 10,000. Threads beyond procs exist only while fibers sit in
+  // weft::blocking() calls (and briefly under lock_os_thread and WEFT_DEBUG=migrate=1).
+  std::size_t max_threads = 0;
+  // detect_deadlock: in weft::run, when every fiber is blocked and nothing can wake one, print
+  // "fatal error: all fibers are asleep - deadlock!" with the fiber list and exit with status 2
+  // (Go's checkdead). A program whose fibers are woken only by threads it started itself must
+  // turn this off. Embedded runtimes (weft::Runtime) never check.
+  bool detect_deadlock = true;
 };
 
 // SpawnOptions: per-fiber settings for go() and Runtime::spawn().
@@ -46,11 +57,34 @@ void go(SpawnOptions opt, F&& f, std::source_location loc = std::source_location
 // yield lets other runnable fibers run (Go's runtime.Gosched). The caller stays runnable.
 void yield();
 
+// blocking runs f, a call that may block its thread (a system call, a blocking library), without
+// holding up other fibers (Go's entersyscall/exitsyscall): the fiber's processor is handed to
+// another thread if f takes more than ~20 µs. Returns f's result; exceptions pass through. f
+// must not park (yield, wait on channels, ...). Outside a fiber it simply calls f.
+template <class F>
+decltype(auto) blocking(F&& f) {
+  detail::BlockingScope scope;
+  return std::invoke(std::forward<F>(f));
+}
+
+// lock_os_thread wires the calling fiber to its current thread: it runs only there, and the
+// thread runs no other fiber, until as many unlock_os_thread calls (Go's LockOSThread). For
+// thread-affine libraries. A fiber that ends while locked is unwired (Go ends the thread).
+void lock_os_thread();
+void unlock_os_thread();
+
+// dump_fibers writes every fiber of the calling fiber's runtime — id, state or wait reason, how
+// long it has waited, where it was spawned — like Go's goroutine dump.
+void dump_fibers(std::ostream& os);
+
 // fiber_id is the calling fiber's id (Go's goid), unique within its runtime; 0 outside a fiber.
 std::uint64_t fiber_id();
 
 // in_fiber says whether the caller runs on a weft fiber.
 bool in_fiber();
+
+template <class F>
+int run(F&& main_fn, Config cfg = {}, std::source_location loc = std::source_location::current());
 
 // Runtime: a weft runtime embedded in an existing program. Several may live side by side.
 class Runtime {
@@ -87,7 +121,15 @@ class Runtime {
   // live_fibers counts fibers spawned and not yet finished.
   std::int64_t live_fibers() const;
 
+  // dump_fibers writes every fiber (see weft::dump_fibers). Callable from any thread.
+  void dump_fibers(std::ostream& os) const;
+
  private:
+  static void dump(detail::Sched* s, std::ostream& os);
+  friend void weft::dump_fibers(std::ostream& os);
+  template <class F>
+  friend int run(F&& main_fn, Config cfg, std::source_location loc);
+
   detail::Sched* s_;
 };
 
@@ -107,14 +149,23 @@ auto Runtime::block_on(F&& f, std::source_location loc) -> std::invoke_result_t<
 // returns shuts the runtime down (other fibers are unwound) and returns main_fn's int result
 // (0 for void). An exception escaping main_fn propagates out of run after the shutdown.
 template <class F>
-int run(F&& main_fn, Config cfg = {}) {
+int run(F&& main_fn, Config cfg, std::source_location loc) {
   Runtime rt(cfg);
+  detail::Sched* s = rt.s_;
+  if (cfg.detect_deadlock) detail::set_deadlock_detection(s, true);
   using R = std::invoke_result_t<std::decay_t<F>&>;
+  auto body = [&main_fn, s]() -> R {
+    struct Off {  // once main returns, fibers left waiting are not a deadlock
+      detail::Sched* s;
+      ~Off() { detail::set_deadlock_detection(s, false); }
+    } off{s};
+    return std::invoke(main_fn);
+  };
   if constexpr (std::is_void_v<R>) {
-    rt.block_on(std::forward<F>(main_fn));
+    rt.block_on(body, loc);
     return 0;
   } else {
-    return static_cast<int>(rt.block_on(std::forward<F>(main_fn)));
+    return static_cast<int>(rt.block_on(body, loc));
   }
 }
 

@@ -46,6 +46,22 @@ void check_not_fiber(const char* op);
 // The kernel tolerates an address freed after the wake's store, which std::atomic::notify does not.
 void futex_wait(std::atomic<std::uint32_t>* addr, std::uint32_t expected);
 void futex_wake(std::atomic<std::uint32_t>* addr);
+// BlockingScope brackets weft::blocking(): entersyscall on construction, exitsyscall on
+// destruction (also when unwinding). Nested scopes and scopes off fibers do nothing.
+class BlockingScope {
+ public:
+  BlockingScope();
+  ~BlockingScope();
+  BlockingScope(const BlockingScope&) = delete;
+  BlockingScope& operator=(const BlockingScope&) = delete;
+
+ private:
+  G* g_;
+};
+
+// set_deadlock_detection turns weft::run's checkdead on or off.
+void set_deadlock_detection(Sched* s, bool on);
+
 // runtime_gone is thrown by block_on when the runtime shut down before its fiber finished.
 [[noreturn]] void throw_runtime_gone();
 
