@@ -120,6 +120,39 @@ inline void tick(std::atomic<std::uint32_t>& c) {
   c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
+// p_enter: the M leaves a G's user code for runtime code that may touch its P. It publishes
+// in_runtime (a plain store; sysmon's membarrier provides the CPU fence — see sysmon.cpp) and
+// then checks that it still owns m->p: a P in `retaking` is CASed back to running; a P that
+// sysmon retook is dropped (m->p = null) and the caller proceeds as a thread without a P.
+// Returns true if the caller must p_exit (it was in user code); false when already in runtime
+// code (on g0, or nested), which needs no bracket.
+inline bool p_enter(M* m) {
+  if (m->in_runtime.load(std::memory_order_relaxed)) return false;
+  m->in_runtime.store(true, std::memory_order_relaxed);
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  if (P* pp = m->p) {
+    PStatus st = pp->status.load(std::memory_order_acquire);
+    if (st == PStatus::retaking && pp->status.compare_exchange_strong(st, PStatus::running)) {
+      st = PStatus::running;
+    }
+    if (st != PStatus::running || pp->m.load(std::memory_order_acquire) != m) m->p = nullptr;
+  }
+  return true;
+}
+
+// p_exit: back to user code after a p_enter that returned true.
+inline void p_exit(M* m, bool entered) {
+  if (!entered) return;
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  m->in_runtime.store(false, std::memory_order_relaxed);
+}
+
+// to_user: g0 or a commit is about to resume a G's user code on m, which holds a P.
+inline void to_user(M* m) {
+  std::atomic_signal_fence(std::memory_order_seq_cst);
+  m->in_runtime.store(false, std::memory_order_relaxed);
+}
+
 // eh_switch moves the C++ exception state of the thread from `from` (saved into it, null for
 // g0) to `to` (restored from it, null for g0). See EhState in runtime2.hpp.
 inline void eh_switch(M* m, G* from, G* to) {
@@ -179,16 +212,16 @@ M* mget(Sched* s) {
 }
 
 void acquirep(M* m, P* pp) {
-  if (m->p || pp->m) fatal("acquirep: P %d already owned", pp->id);
+  if (m->p || pp->m.load()) fatal("acquirep: P %d already owned", pp->id);
   m->p = pp;
-  pp->m = m;
+  pp->m.store(m, std::memory_order_release);
   pp->status.store(PStatus::running);
 }
 
 P* releasep(M* m) {
   P* pp = m->p;
-  if (!pp || pp->m != m) fatal("releasep: M %d does not own its P", m->id);
-  pp->m = nullptr;
+  if (!pp || pp->m.load() != m) fatal("releasep: M %d does not own its P", m->id);
+  pp->m.store(nullptr, std::memory_order_release);
   m->p = nullptr;
   return pp;
 }
@@ -413,7 +446,8 @@ G* gogo(M* m, G* gp) {
   gp->m = m;
   m->curg = gp;
   eh_switch(m, nullptr, gp);
-  Transfer t = ctx_jump(gp->ctx, m);
+  to_user(m);
+  Transfer t = ctx_jump(gp->ctx, m);  // in_runtime is true again: mcall's p_enter set it
   m->curg = nullptr;
   return static_cast<G*>(t.data);
 }
@@ -506,7 +540,7 @@ G* park_m(G* gp, void* arg) {
 G* gosched_m(G* gp, void*) {
   Sched* s = gp->sched;
   setgstatus(gp, GStatus::running, GStatus::runnable);
-  if (s->runqsize.load(std::memory_order_relaxed) == 0) {
+  if (gp->m->p && s->runqsize.load(std::memory_order_relaxed) == 0) {
     runqput(gp->m->p, gp, false);
     return nullptr;
   }
@@ -535,7 +569,8 @@ Transfer yield_commit(Transfer t) {
   m->curg = next;
   setgstatus(gp, GStatus::running, GStatus::runnable);
   runqput(m->p, gp, false);  // publishes gp
-  return {m->g0ctx, m};      // next resumes as if g0 had resumed it
+  to_user(m);
+  return {m->g0ctx, m};  // next resumes as if g0 had resumed it
 }
 
 // yield_to_m: the handoff through g0, for a next G that has never run.
@@ -607,7 +642,7 @@ bool migrate_away(M* m, G* gp) {
     if (s->stopping.load()) return false;
     m2 = mget(s);
     if (!m2) {
-      if (s->mcount >= s->nprocs + 4 || s->mcount >= s->max_threads) return false;
+      if (s->mcount + 1 >= s->max_threads) return false;  // each hand-off leaves an idle M
       newm(s, releasep(m), false, gp);
       m2 = nullptr;
     }
@@ -739,7 +774,10 @@ void schedule(M* m) {
       continue;
     }
     setgstatus(gp, GStatus::runnable, GStatus::running);
-    if (!inherit) tick(m->p->schedtick);
+    if (!inherit) {  // a new time slice
+      tick(m->p->schedtick);
+      m->p->preempt.store(false, std::memory_order_relaxed);
+    }
     next = gogo(m, gp);
   }
 }
@@ -840,6 +878,7 @@ void dump_fibers_to(Sched* s, std::FILE* out) {
 }
 
 void mcall(G* gp, MCallFn fn, void* arg) {
+  p_enter(gp->m);  // stays "in runtime" until gogo resumes a G
   MCallReq req{gp, fn, arg};
   Transfer t = ctx_ontop(gp->m->g0ctx, &req, mcall_switch);
   // Resumed, perhaps on another M: gogo handed us that M and set gp->m.
@@ -859,10 +898,15 @@ void goready(G* gp) {
   Sched* s = gp->sched;
   casgstatus(gp, GStatus::waiting, GStatus::runnable);
   M* m = tls_m;
-  if (m && m->sched == s && m->p) {
-    runqput(m->p, gp, true);
-    wakep(s);
-    return;
+  if (m && m->sched == s) {
+    bool entered = p_enter(m);
+    if (P* pp = m->p) {
+      runqput(pp, gp, !pp->preempt.load(std::memory_order_relaxed));
+      wakep(s);
+      p_exit(m, entered);
+      return;
+    }
+    p_exit(m, entered);
   }
   P* pp;
   {
@@ -876,6 +920,8 @@ void goready(G* gp) {
 NewG newg(Sched* s, std::size_t stack_size, std::size_t size, std::size_t align) {
   if (s->stopping.load()) return {nullptr, nullptr};
   std::size_t cls = stack_size == 0 ? s->stack_size : StackPool::round_size(stack_size);
+  M* m = tls_m;
+  bool entered = m && m->sched == s && p_enter(m);
   G* gp = gfget(s, cls);
   if (!gp) {
     gp = new G;
@@ -885,6 +931,7 @@ NewG newg(Sched* s, std::size_t stack_size, std::size_t size, std::size_t align)
     s->allgs.push_back(gp);
   }
   gp->id = newgoid(s);
+  if (entered) p_exit(m, true);
   void* storage = nullptr;
   if (align < 16) align = 16;
   if (size <= gp->stack.size / 4 && align <= 4096) {
@@ -907,13 +954,18 @@ void newproc(Sched* s, G* gp, void (*invoke)(void*), void (*destroy)(void*), voi
   gp->ctx = ctx_make(top, std::size_t(top - gp->stack.lo), fiber_entry);
   StackPool::canary_arm(gp->stack);
   M* m = tls_m;
-  count_spawn(s, (m && m->sched == s) ? m->p : nullptr);
+  if (m && m->sched != s) m = nullptr;
+  bool entered = m && p_enter(m);
+  P* mp = m ? m->p : nullptr;
+  count_spawn(s, mp);
   setgstatus(gp, GStatus::idle, GStatus::runnable);
-  if (m && m->sched == s && m->p) {
-    runqput(m->p, gp, true);
+  if (mp) {
+    runqput(mp, gp, !mp->preempt.load(std::memory_order_relaxed));
     wakep(s);
+    p_exit(m, entered);
     return;
   }
+  if (m) p_exit(m, entered);
   P* pp;
   {
     std::lock_guard<Lock> lk(s->lock);
@@ -968,19 +1020,28 @@ void set_deadlock_detection(Sched* s, bool on) {
 // so sysmon may retake it) but keeps a claim on it in M::oldp. Go's entersyscall.
 void entersyscall(G* gp) {
   M* m = gp->m;
-  P* pp = m->p;
   Sched* s = gp->sched;
+  bool entered = p_enter(m);
+  P* pp = m->p;
+  if (!pp) {  // sysmon retook it while this G hogged it: nothing to give up
+    setgstatus(gp, GStatus::running, GStatus::syscall);
+    gp->wait_reason = WaitReason::blocking;
+    m->oldp = nullptr;
+    p_exit(m, entered);
+    return;
+  }
   tick(pp->syscalltick);
   setgstatus(gp, GStatus::running, GStatus::syscall);
   gp->wait_reason = WaitReason::blocking;
   m->oldp = pp;
   m->p = nullptr;
-  pp->m = nullptr;
+  pp->m.store(nullptr, std::memory_order_release);
   pp->status.store(PStatus::syscall);  // from here sysmon may CAS it away
   if (s->sysmon_idle.load(std::memory_order_relaxed) && s->sysmon_idle.exchange(false)) {
     s->sysmon_wake.fetch_add(1);
     futex_wake(&s->sysmon_wake);  // sysmon was in a long sleep: let it watch this call
   }
+  p_exit(m, entered);
 }
 
 // exitsyscall: back from weft::blocking(). Take the old P back if sysmon has not retaken it,
@@ -988,12 +1049,14 @@ void entersyscall(G* gp) {
 void exitsyscall(G* gp) {
   M* m = gp->m;  // the same thread: blocking() never switches
   Sched* s = gp->sched;
+  bool entered = p_enter(m);
   P* oldp = std::exchange(m->oldp, nullptr);
   PStatus st = PStatus::syscall;
-  if (oldp->status.compare_exchange_strong(st, PStatus::running)) {
+  if (oldp && oldp->status.compare_exchange_strong(st, PStatus::running)) {
     m->p = oldp;
-    oldp->m = m;
+    oldp->m.store(m, std::memory_order_release);
     setgstatus(gp, GStatus::syscall, GStatus::running);
+    p_exit(m, entered);
     return;
   }
   P* pp;
@@ -1004,9 +1067,10 @@ void exitsyscall(G* gp) {
   if (pp) {
     acquirep(m, pp);
     setgstatus(gp, GStatus::syscall, GStatus::running);
+    p_exit(m, entered);
     return;
   }
-  mcall(gp, exitsyscall0, nullptr);
+  mcall(gp, exitsyscall0, nullptr);  // resumes in user code via gogo
 }
 
 BlockingScope::BlockingScope() : g_(current_g()) {
@@ -1123,12 +1187,14 @@ void yield() {
   G* gp = current_g();
   if (!gp) fatal("yield called outside a fiber");
   M* m = gp->m;
-  P* pp = m->p;
   Sched* s = gp->sched;
   // The handoff applies when schedule() would simply take the next G from this P's ring: no
   // global backlog (gosched_m queues behind it), no fairness tick due, no shutdown.
   if (gp->blocking_depth) fatal("yield called inside weft::blocking()");
-  if (s->runqsize.load(std::memory_order_relaxed) != 0 ||
+  bool entered = p_enter(m);
+  P* pp = m->p;
+  if (!pp || pp->preempt.load(std::memory_order_relaxed) ||
+      s->runqsize.load(std::memory_order_relaxed) != 0 ||
       pp->schedtick.load(std::memory_order_relaxed) % 61 == 0 ||
       s->stopping.load(std::memory_order_relaxed) || gp->lockedm || s->debug.migrate) {
     mcall(gp, gosched_m, nullptr);
@@ -1138,6 +1204,7 @@ void yield() {
   G* next = runqget(pp, &inherit);
   if (!next) {  // nothing else runnable here: schedule() would pick gp again
     canary_check(gp, __builtin_frame_address(0));  // a switch-out in all but name
+    p_exit(m, entered);
     return;
   }
   if (!next->started || next->lockedm) {

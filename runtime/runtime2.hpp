@@ -123,11 +123,13 @@ G* pop_front(List& l) {
 }
 
 enum class PStatus : std::uint32_t {
-  idle,     // on Sched::pidle (or being handed to an M by startm/handoffp). Owner: Sched::lock.
-  running,  // owned by an M (P::m), which runs Gs from it.
-  syscall,  // its M is in weft::blocking() (M::oldp); P::m is null. Whoever CASes it away from
-            // syscall owns it: the M on return (-> running) or sysmon's retake (-> idle).
-  dead,     // runtime shut down.
+  idle,      // on Sched::pidle (or being handed to an M by startm/handoffp). Owner: Sched::lock.
+  running,   // owned by an M (P::m), which runs Gs from it.
+  syscall,   // its M is in weft::blocking() (M::oldp); P::m is null. Whoever CASes it away from
+             // syscall owns it: the M on return (-> running) or sysmon's retake (-> idle).
+  retaking,  // sysmon is taking it from an M whose G hogs it (sysmon.cpp); the owner M may CAS it
+             // back to running at its next runtime entry (p_enter), sysmon may CAS it to idle.
+  dead,      // runtime shut down.
 };
 
 constexpr std::uint32_t kRunqSize = 256;
@@ -136,8 +138,14 @@ constexpr std::uint32_t kRunqSize = 256;
 struct P {
   int id = 0;
   std::atomic<PStatus> status{PStatus::idle};  // written by its owner or under Sched::lock
-  M* m = nullptr;                              // owner M; written by acquirep/releasep
-  P* link = nullptr;                           // Sched::pidle list; guarded by Sched::lock
+  // owner M; written by acquirep/releasep and by sysmon's retake (release), read by the owner's
+  // p_enter after the status (acquire).
+  std::atomic<M*> m{nullptr};
+  // preempt: the G chain running here has used up its time slice (set by sysmon after 10 ms
+  // without a new schedtick); a G readied now goes to the tail, not runnext. Cleared when a new
+  // time slice starts. Relaxed: a hint.
+  std::atomic<bool> preempt{false};
+  P* link = nullptr;  // Sched::pidle list; guarded by Sched::lock
   // Ticks: incremented by the M holding this P at each schedule / each blocking call; read by
   // sysmon (relaxed: it only compares them with its own earlier reading).
   std::atomic<std::uint32_t> schedtick{0};
@@ -172,16 +180,20 @@ struct P {
 struct M {
   int id = 0;
   Sched* sched = nullptr;
-  Ctx g0ctx = nullptr;         // g0's saved context while a G runs; written by the G on each resume
-  G* curg = nullptr;           // the G running on this M; owned by this M
-  P* p = nullptr;              // the P held; owned by this M
-  P* nextp = nullptr;          // P handed over by startm before notewakeup; read after notesleep
-  bool spinning = false;       // this M is looking for work; counted in Sched::nmspinning
-  M* link = nullptr;           // Sched::midle list; guarded by Sched::lock
-  P* oldp = nullptr;           // the P it had before entering a blocking call; owned by this M
-  G* lockedg = nullptr;        // lock_os_thread: the G this M is wired to; written by that G
-  G* nextg = nullptr;          // a G handed over with nextp (migrate); read after notesleep
-  EhState* eh = nullptr;       // this thread's __cxa_eh_globals
+  Ctx g0ctx = nullptr;    // g0's saved context while a G runs; written by the G on each resume
+  G* curg = nullptr;      // the G running on this M; owned by this M
+  P* p = nullptr;         // the P held; owned by this M
+  P* nextp = nullptr;     // P handed over by startm before notewakeup; read after notesleep
+  bool spinning = false;  // this M is looking for work; counted in Sched::nmspinning
+  M* link = nullptr;      // Sched::midle list; guarded by Sched::lock
+  P* oldp = nullptr;      // the P it had before entering a blocking call; owned by this M
+  G* lockedg = nullptr;   // lock_os_thread: the G this M is wired to; written by that G
+  G* nextg = nullptr;     // a G handed over with nextp (migrate); read after notesleep
+  EhState* eh = nullptr;  // this thread's __cxa_eh_globals
+  // in_runtime: false only while user code of a G runs here holding a P. Written by this M with
+  // plain (relaxed) stores and compiler fences; read by sysmon after membarrier(), which supplies
+  // the CPU fence for both sides (the asymmetric Dekker protocol in sysmon.cpp).
+  std::atomic<bool> in_runtime{true};
   bool parked_locked = false;  // asleep in stoplockedm; guarded by Sched::lock
   Note park;                   // stopm sleeps here; startm wakes it
   std::uint32_t fastrand = 0;

@@ -52,7 +52,7 @@ char* map_or_die(std::size_t len, std::size_t size) {
   return static_cast<char*>(p);
 }
 
-std::uint64_t* canary_slot(const Stack& s) { return reinterpret_cast<std::uint64_t*>(s.lo - 16); }
+std::uint64_t* canary_slot(const Stack& s) { return reinterpret_cast<std::uint64_t*>(s.lo - 8); }
 
 }  // namespace
 
@@ -135,19 +135,20 @@ void StackPool::release(const Stack& s) {
   }
 }
 
+// The canary is one aligned word, read with one load: the slot below may be released
+// (madvise) concurrently by another M, and a two-word canary could then be read half old, half
+// zero. Atomic access through std::atomic_ref keeps that race well-defined.
 void StackPool::canary_arm(const Stack& s) {
   if (s.guarded) return;
-  std::uint64_t* c = canary_slot(s);
-  c[0] = kCanary ^ reinterpret_cast<std::uintptr_t>(s.lo);
-  c[1] = ~c[0];
+  std::atomic_ref<std::uint64_t>(*canary_slot(s))
+      .store(kCanary ^ reinterpret_cast<std::uintptr_t>(s.lo), std::memory_order_relaxed);
 }
 
 bool StackPool::canary_ok(const Stack& s) {
   if (s.guarded) return true;
-  const std::uint64_t* c = canary_slot(s);
-  std::uint64_t want = kCanary ^ reinterpret_cast<std::uintptr_t>(s.lo);
-  if (c[0] == want && c[1] == ~want) return true;
-  return c[0] == 0 && c[1] == 0;  // the slot below was released; see stack.hpp
+  std::uint64_t c = std::atomic_ref<std::uint64_t>(*canary_slot(s)).load(std::memory_order_relaxed);
+  return c == (kCanary ^ reinterpret_cast<std::uintptr_t>(s.lo)) ||
+         c == 0;  // the slot below was released; see stack.hpp
 }
 
 std::size_t StackPool::guarded_count() const {

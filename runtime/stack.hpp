@@ -10,7 +10,7 @@
 //            Each costs two kernel mappings (the guard splits the chunk's mapping).
 //
 //   slab     [pad page][slot 0][slot 1]...[slot K-1]         one mapping for K slots
-//            No guard. The 16 bytes just below each slot's `lo` — the top 64 bytes of the slot
+//            No guard. The 8 bytes just below each slot's `lo` — the top 64 bytes of the slot
 //            beneath, kept out of its usable size, or the pad page for slot 0 — hold a canary, so
 //            checking it touches only a page that is resident anyway while the neighbour is in use.
 //            It is checked (with the saved stack pointer) at every switch-out. When the neighbour's

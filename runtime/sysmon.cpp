@@ -9,10 +9,30 @@
 // sysmon periods (20 µs while busy); and it leaves a P alone for up to 10 ms when the P has no
 // local work and other Ps are idle or spinning (nobody would gain from the handoff).
 //
+// Time slices. A P whose schedtick has not moved for 10 ms is running one G, or one chain of Gs
+// handing the slice on through runnext, too long. sysmon first sets P::preempt: at the next
+// goready the readied G goes to the tail instead of runnext, so the chain yields to the rest of
+// the queue (this is what keeps Go's TestPingPongHog fair). If 10 ms later the slice has still
+// not ended, the G is a CPU hog that never reaches a scheduling point, and sysmon takes its P
+// away (retake_hog) so the other Gs on it run on another M; the hog runs on without a P and,
+// at its next runtime entry, finds it gone and queues itself.
+//
+// Taking a P from an M that is running user code is an asymmetric Dekker protocol:
+//   M (fast side, p_enter in proc.cpp)      sysmon (slow side, retake_hog)
+//   in_runtime = true   (plain store)       CAS P.status running -> retaking
+//   compiler fence                          membarrier(PRIVATE_EXPEDITED): a full fence on
+//   read P.status / P.m                       every CPU running one of our threads
+//                                           read M.in_runtime
+// Either sysmon sees in_runtime (and backs off, CASing retaking -> running), or the M's later
+// read sees retaking. An M that sees retaking CASes it back to running; sysmon then CASes
+// retaking -> idle; exactly one CAS wins, and the winner owns the P. The M pays two plain
+// stores per runtime entry; sysmon pays one membarrier per retake.
+//
 // Sleep: 20 µs between ticks while it finds work, doubling after 50 idle ticks up to 10 ms.
 // During a long sleep (>= 1 ms) Sched::sysmon_idle is set, and entersyscall wakes it (futex on
 // Sched::sysmon_wake), so a blocking call after a quiet spell is still handed off promptly.
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -28,11 +48,45 @@ namespace weft::detail {
 namespace {
 
 constexpr std::int64_t kRetakeIdleNs = 10'000'000;  // leave a work-less P alone this long
+constexpr std::int64_t kTimeSliceNs = 10'000'000;   // Go's forcePreemptNS
 
 struct PWatch {  // sysmon's own record of a P; owned by sysmon
   std::uint32_t syscalltick = 0;
   std::int64_t syscallwhen = 0;
+  std::uint32_t schedtick = 0;
+  std::int64_t schedwhen = 0;
+  bool soft = false;  // P::preempt was set for the current slice
 };
+
+// membarrier_ready registers the process for MEMBARRIER_CMD_PRIVATE_EXPEDITED once; without it
+// (kernels before 4.14) hogs are only flagged, never retaken.
+bool membarrier_ready() {
+  static const bool ok = [] {
+    long cmds = syscall(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0);
+    if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED)) return false;
+    return syscall(SYS_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0) == 0;
+  }();
+  return ok;
+}
+
+// retake_hog takes pp from the M running a hog G (see the protocol above). True if it did.
+bool retake_hog(Sched* s, P* pp) {
+  M* hm = pp->m.load(std::memory_order_acquire);
+  if (!hm || hm->in_runtime.load(std::memory_order_relaxed) || !membarrier_ready()) return false;
+  PStatus st = PStatus::running;
+  if (!pp->status.compare_exchange_strong(st, PStatus::retaking)) return false;
+  syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0);
+  if (hm->in_runtime.load(std::memory_order_relaxed)) {
+    st = PStatus::retaking;
+    pp->status.compare_exchange_strong(st, PStatus::running);  // fails if the M reclaimed it
+    return false;
+  }
+  st = PStatus::retaking;
+  if (!pp->status.compare_exchange_strong(st, PStatus::idle)) return false;  // the M won
+  pp->m.store(nullptr, std::memory_order_release);
+  handoffp(s, pp);
+  return true;
+}
 
 void sleep_us(Sched* s, std::uint32_t seen, std::int64_t us) {
   timespec ts{time_t(us / 1000000), long(us % 1000000) * 1000};
@@ -46,6 +100,26 @@ int retake(Sched* s, std::int64_t now, std::vector<PWatch>& watch) {
   for (P* pp : s->allp) {
     PWatch& w = watch[std::size_t(pp->id)];
     PStatus st = pp->status.load();
+    if (st == PStatus::running) {
+      std::uint32_t t = pp->schedtick.load(std::memory_order_relaxed);
+      if (w.schedtick != t) {  // a new slice since we last looked
+        w.schedtick = t;
+        w.schedwhen = now;
+        w.soft = false;
+        continue;
+      }
+      if (now - w.schedwhen < kTimeSliceNs) continue;
+      if (!w.soft) {
+        pp->preempt.store(true, std::memory_order_relaxed);
+        w.soft = true;
+        w.schedwhen = now;
+      } else if (retake_hog(s, pp)) {
+        ++n;
+        w.soft = false;
+        w.schedwhen = now;
+      }
+      continue;
+    }
     if (st != PStatus::syscall) continue;
     std::uint32_t t = pp->syscalltick.load(std::memory_order_relaxed);
     if (w.syscalltick != t) {  // a new blocking call since we last looked: give it a tick

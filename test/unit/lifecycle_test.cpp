@@ -101,11 +101,11 @@ TEST_CASE("a runtime can be created and destroyed 100 times", "[unit][lifecycle]
   for (int i = 0; i < 100; ++i) {
     Runtime rt(Config{.procs = unsigned(1 + i % 4)});
     CHECK(rt.block_on([i] {
-      int n = 0;
+      std::atomic<int> n{0};  // the fibers may run in parallel
       Latch l(10);
-      for (int k = 0; k < 10; ++k) go([&] { ++n, l.count_down(); });
+      for (int k = 0; k < 10; ++k) go([&] { n.fetch_add(1), l.count_down(); });
       l.wait();
-      return n + i;
+      return n.load() + i;
     }) == 10 + i);
   }
 }
