@@ -393,30 +393,27 @@ G* gfget(Sched* s, std::size_t cls) {
         if (!gp) break;
         pp->gfree.push_front(*gp);
       }
+      s->gfree_low = std::min(s->gfree_low, s->gfree.size());
     }
     return pop_front(pp->gfree);
   }
   std::lock_guard<Lock> lk(s->lock);
   if (cls == s->stack_size) {
     G* gp = pop_front(s->gfree);
+    s->gfree_low = std::min(s->gfree_low, s->gfree.size());
     return gp ? gp : pop_front(s->gfree_clean);
   }
   auto it = s->gfree_sized.find(cls);
   return it == s->gfree_sized.end() ? nullptr : pop_front(it->second);
 }
 
-// gfput_global puts a free G on the global lists; Sched::lock must be held. At most
-// kGlobalDirtyMax default-size Gs keep resident stacks there (the most recently freed, which are
-// the next reused); beyond that their pages go back to the kernel, so memory does not ratchet
-// after a burst of fibers.
+// gfput_global puts a free G on the global lists; Sched::lock must be held. Default-size Gs
+// keep their resident stacks there (LIFO: the most recently freed are reused first); sysmon's
+// scavenger (scavenge_stacks) later returns the pages of those that stayed unused, so memory
+// does not ratchet after a burst of fibers and a burst does not churn madvise and page faults.
 void gfput_global(Sched* s, G* gp) {
   if (gp->stack.cls == s->stack_size) {
-    if (s->gfree.size() < kGlobalDirtyMax) {
-      s->gfree.push_front(*gp);
-    } else {
-      StackPool::release(gp->stack);
-      s->gfree_clean.push_front(*gp);
-    }
+    s->gfree.push_front(*gp);
     return;
   }
   GFreeList& l = s->gfree_sized[gp->stack.cls];
@@ -857,6 +854,33 @@ void casgstatus(G* gp, GStatus from, GStatus to) {
 }
 
 void handoffp(Sched* s, P* pp) { handoffp_impl(s, pp); }
+
+std::size_t scavenge_stacks(Sched* s) {
+  // The Gs below the list's low-water mark were not touched since the last pass: cold. Keep
+  // kGlobalDirtyMax of the list resident regardless; release the cold rest outside the lock.
+  GFreeList cold;
+  {
+    std::lock_guard<Lock> lk(s->lock);
+    std::size_t keep =
+        std::max(kGlobalDirtyMax, s->gfree.size() - std::min(s->gfree.size(), s->gfree_low));
+    if (s->gfree.size() > keep) {
+      std::size_t n = s->gfree.size() - keep;
+      auto before_first = s->gfree.begin();
+      std::advance(before_first, keep - 1);
+      auto last = before_first;
+      std::advance(last, n);
+      // (before_first, last] — slist's range is closed at its end.
+      cold.splice_after(cold.before_begin(), s->gfree, before_first, last, n);
+    }
+    s->gfree_low = s->gfree.size();
+  }
+  std::size_t n = cold.size();
+  if (n == 0) return 0;
+  for (G& g : cold) StackPool::release(g.stack);
+  std::lock_guard<Lock> lk(s->lock);
+  while (G* gp = pop_front(cold)) s->gfree_clean.push_front(*gp);
+  return n;
+}
 
 void dump_fibers_to(Sched* s, std::FILE* out) {
   std::int64_t now = nanotime();

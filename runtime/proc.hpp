@@ -54,6 +54,11 @@ void mcall(G* gp, MCallFn fn, void* arg);
 // else the idle list. Go's handoffp.
 void handoffp(Sched* s, P* pp);
 
+// scavenge_stacks returns to the kernel the stacks of free Gs that stayed unused since the last
+// call, keeping the most recently freed resident. Called by sysmon about once a second; returns
+// how many stacks it released.
+std::size_t scavenge_stacks(Sched* s);
+
 // dump_fibers_to writes every live fiber (id, state or wait reason, spawn site) to out.
 void dump_fibers_to(Sched* s, std::FILE* out);
 

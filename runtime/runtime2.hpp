@@ -218,8 +218,9 @@ struct Sched {
   P* pidle = nullptr;                    // idle Ps; guarded by lock
   std::atomic<int> npidle{0};            // written under lock; read racily by wakep
   std::atomic<int> nmspinning{0};        // seq_cst: see "spinning" in proc.cpp's top comment
-  GFreeList gfree;        // free Gs with default-size, resident stacks; guarded by lock
-  GFreeList gfree_clean;  // the same whose stacks were released (StackPool::release); lock
+  GFreeList gfree;            // free Gs with default-size, resident stacks; guarded by lock
+  GFreeList gfree_clean;      // the same whose stacks were released (StackPool::release); lock
+  std::size_t gfree_low = 0;  // smallest gfree.size() since the last scavenge; guarded by lock
   std::unordered_map<std::size_t, GFreeList> gfree_sized;  // other stack sizes; lock
   std::vector<M*> allm;                                    // guarded by lock
   int mcount = 0;                                          // guarded by lock

@@ -28,6 +28,9 @@
 // retaking -> idle; exactly one CAS wins, and the winner owns the P. The M pays two plain
 // stores per runtime entry; sysmon pays one membarrier per retake.
 //
+// Scavenging: about once a second sysmon returns the pages of free fiber stacks that stayed
+// unused since its previous pass (scavenge_stacks in proc.cpp), like Go's background scavenger.
+//
 // Sleep: 20 µs between ticks while it finds work, doubling after 50 idle ticks up to 10 ms.
 // During a long sleep (>= 1 ms) Sched::sysmon_idle is set, and entersyscall wakes it (futex on
 // Sched::sysmon_wake), so a blocking call after a quiet spell is still handed off promptly.
@@ -47,8 +50,9 @@ namespace weft::detail {
 
 namespace {
 
-constexpr std::int64_t kRetakeIdleNs = 10'000'000;  // leave a work-less P alone this long
-constexpr std::int64_t kTimeSliceNs = 10'000'000;   // Go's forcePreemptNS
+constexpr std::int64_t kRetakeIdleNs = 10'000'000;   // leave a work-less P alone this long
+constexpr std::int64_t kTimeSliceNs = 10'000'000;    // Go's forcePreemptNS
+constexpr std::int64_t kScavengeNs = 1'000'000'000;  // stacks unused this long go back
 
 struct PWatch {  // sysmon's own record of a P; owned by sysmon
   std::uint32_t syscalltick = 0;
@@ -141,6 +145,7 @@ int retake(Sched* s, std::int64_t now, std::vector<PWatch>& watch) {
 
 void sysmon_main(Sched* s) {
   std::vector<PWatch> watch(s->allp.size());
+  std::int64_t last_scavenge = nanotime();
   int idle = 0;
   std::int64_t delay = 20;  // µs
   while (!s->stopping.load()) {
@@ -157,6 +162,10 @@ void sysmon_main(Sched* s) {
     if (s->stopping.load()) break;
     std::int64_t now = nanotime();
     s->coarse_now.store(now, std::memory_order_relaxed);
+    if (now - last_scavenge >= kScavengeNs) {
+      scavenge_stacks(s);
+      last_scavenge = now;
+    }
     if (retake(s, now, watch) > 0 || kicked) {
       idle = 0;
     } else {

@@ -67,6 +67,8 @@ inline long stress_scale() {
 // threads").
 inline long tid() { return syscall(SYS_gettid); }
 
+using weft::detail::sched_of;
+
 // rss_bytes is the process's resident set size.
 inline long rss_bytes() {
   long pages = 0, rss = 0;

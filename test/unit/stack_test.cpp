@@ -6,6 +6,8 @@
 
 #include "../support.hpp"
 #include "os_linux.hpp"
+#include "parkslot.hpp"
+#include "proc.hpp"
 #include "stack.hpp"
 
 using namespace weft::detail;
@@ -86,4 +88,35 @@ TEST_CASE("release returns touched pages to the kernel", "[unit][stack]") {
   long after = weft_test::rss_bytes();
   CHECK(touched - before >= 7 * 1024 * 1024);
   CHECK(touched - after >= 7 * 1024 * 1024);
+}
+
+TEST_CASE("stacks of free fibers that stay unused go back to the kernel (scavenge)",
+          "[unit][stack]") {
+  weft::Runtime rt(weft::Config{.procs = 1});
+  constexpr int kFibers = 20000;
+  std::vector<ParkSlot> slots(kFibers);
+  std::atomic<int> parked{0};
+  rt.block_on([&] {
+    for (int i = 0; i < kFibers; ++i) {
+      weft::go([&, i] {
+        char touch[8192];  // dirty three pages of this stack
+        std::memset(touch, 1, sizeof touch);
+        asm volatile("" : : "r"(touch) : "memory");
+        parked.fetch_add(1);
+        parkslot_wait(&slots[std::size_t(i)]);
+      });
+    }
+    while (parked.load() < kFibers) weft::yield();
+    for (auto& s : slots) parkslot_signal(&s);
+  });
+  REQUIRE(weft_test::settles(rt));
+  Sched* s = weft_test::sched_of(rt);
+  scavenge_stacks(s);  // sets the low-water mark (sysmon may have passed already: either way)
+  long before = weft_test::rss_bytes();
+  std::size_t released = scavenge_stacks(s);  // nothing reused them since: all but 2048 go
+  long after = weft_test::rss_bytes();
+  INFO("released " << released << ", RSS " << before / 1048576 << " -> " << after / 1048576
+                   << " MiB");
+  CHECK(released + scavenge_stacks(s) >= kFibers - 2048 - 64);
+  CHECK(before - after >= long(kFibers - 4096) * 4096);
 }

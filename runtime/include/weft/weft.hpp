@@ -86,6 +86,11 @@ bool in_fiber();
 template <class F>
 int run(F&& main_fn, Config cfg = {}, std::source_location loc = std::source_location::current());
 
+class Runtime;
+namespace detail {
+Sched* sched_of(Runtime& rt);
+}
+
 // Runtime: a weft runtime embedded in an existing program. Several may live side by side.
 class Runtime {
  public:
@@ -129,9 +134,13 @@ class Runtime {
   friend void weft::dump_fibers(std::ostream& os);
   template <class F>
   friend int run(F&& main_fn, Config cfg, std::source_location loc);
+  friend detail::Sched* detail::sched_of(Runtime& rt);
 
   detail::Sched* s_;
 };
+
+// sched_of: the runtime's scheduler, for weft's own tests and tools (not a public API).
+inline detail::Sched* detail::sched_of(Runtime& rt) { return rt.s_; }
 
 template <class F>
 auto Runtime::block_on(F&& f, std::source_location loc) -> std::invoke_result_t<std::decay_t<F>&> {
