@@ -79,6 +79,7 @@
 #include "proc.hpp"
 
 #include <cxxabi.h>
+#include <pthread.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -89,6 +90,7 @@
 #include "context.hpp"
 #include "debug.hpp"
 #include "runq.hpp"
+#include "sanitizer.hpp"
 
 #ifndef WEFT_DEFAULT_STACK_SIZE
 #define WEFT_DEFAULT_STACK_SIZE (128 * 1024)
@@ -143,15 +145,13 @@ inline bool p_enter(M* m) {
 // p_exit: back to user code after a p_enter that returned true.
 inline void p_exit(M* m, bool entered) {
   if (!entered) return;
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  m->in_runtime.store(false, std::memory_order_relaxed);
+  // Release (a plain store on x86): pairs with sysmon's acquire load, so what this M did to
+  // the P happens-before whatever the P's next owner does (TSan sees the ownership hand-off).
+  m->in_runtime.store(false, std::memory_order_release);
 }
 
 // to_user: g0 or a commit is about to resume a G's user code on m, which holds a P.
-inline void to_user(M* m) {
-  std::atomic_signal_fence(std::memory_order_seq_cst);
-  m->in_runtime.store(false, std::memory_order_relaxed);
-}
+inline void to_user(M* m) { m->in_runtime.store(false, std::memory_order_release); }
 
 // eh_switch moves the C++ exception state of the thread from `from` (saved into it, null for
 // g0) to `to` (restored from it, null for g0). See EhState in runtime2.hpp.
@@ -161,6 +161,20 @@ inline void eh_switch(M* m, G* from, G* to) {
 }
 
 EhState* thread_eh() { return reinterpret_cast<EhState*>(abi::__cxa_get_globals()); }
+
+// g0_init records the calling thread's stack and TSan fiber as m's g0 (sanitizer.hpp).
+void g0_init(M* m) {
+  pthread_attr_t attr;
+  if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+    void* lo = nullptr;
+    std::size_t size = 0;
+    pthread_attr_getstack(&attr, &lo, &size);
+    pthread_attr_destroy(&attr);
+    m->g0_lo = lo;
+    m->g0_size = size;
+  }
+  m->g0_tsan = san::fiber_current();
+}
 
 std::uint32_t fastrand(M* m) {
   // xorshift32; owned by the M.
@@ -306,6 +320,19 @@ void stopm(M* m) {
   }
 }
 
+// injectg queues gp globally from a context that holds no P (a foreign thread, shutdown, an M
+// whose P sysmon took): under the lock it also takes an idle P, if any, and starts an M for it,
+// so the G is never stranded (S4). Go's injectglist.
+void injectg(Sched* s, G* gp) {
+  P* pp;
+  {
+    std::lock_guard<Lock> lk(s->lock);
+    globrunqput(s, gp);
+    pp = pidleget(s);
+  }
+  if (pp) startm(s, pp, false);
+}
+
 // handoffp finds a home for a P that its M gave up or sysmon retook (status idle, on no list):
 // an M to run it if there is work for it, else the idle list. Go's handoffp.
 void handoffp_impl(Sched* s, P* pp) {
@@ -444,6 +471,7 @@ G* gogo(M* m, G* gp) {
   m->curg = gp;
   eh_switch(m, nullptr, gp);
   to_user(m);
+  san::leave(&m->g0_asan_fake, gp->stack.lo, gp->stack.size, gp->tsan_fiber);
   Transfer t = ctx_jump(gp->ctx, m);  // in_runtime is true again: mcall's p_enter set it
   m->curg = nullptr;
   return static_cast<G*>(t.data);
@@ -460,6 +488,7 @@ inline void canary_check(G* gp, Ctx sp) {
 Transfer mcall_switch(Transfer t) {  // runs on g0's stack
   MCallReq* r = static_cast<MCallReq*>(t.data);
   G* gp = r->gp;
+  san::arrive(gp->m->g0_asan_fake);
   MCallFn fn = r->fn;
   void* arg = r->arg;
   gp->ctx = t.ctx;
@@ -505,6 +534,7 @@ __attribute__((noinline)) void run_fiber(G* gp) {
 }
 
 void fiber_entry(Transfer t) {
+  san::arrive(nullptr);  // a fresh G is always started by gogo
   M* m = static_cast<M*>(t.data);
   m->g0ctx = t.ctx;
   G* gp = m->curg;
@@ -515,6 +545,7 @@ void fiber_entry(Transfer t) {
 
 Transfer unwind_ontop(Transfer t) {  // runs on the G's stack, on top of its suspension point
   M* m = static_cast<M*>(t.data);
+  san::arrive(m->curg->asan_fake);  // the throw skips the suspension point's own arrive
   m->g0ctx = t.ctx;
   throw ForcedUnwind{};
 }
@@ -537,12 +568,16 @@ G* park_m(G* gp, void* arg) {
 G* gosched_m(G* gp, void*) {
   Sched* s = gp->sched;
   setgstatus(gp, GStatus::running, GStatus::runnable);
-  if (gp->m->p && s->runqsize.load(std::memory_order_relaxed) == 0) {
+  if (!gp->m->p) {  // sysmon took the P while gp ran: S4
+    injectg(s, gp);
+    return nullptr;
+  }
+  if (s->runqsize.load(std::memory_order_relaxed) == 0) {
     runqput(gp->m->p, gp, false);
     return nullptr;
   }
   std::lock_guard<Lock> lk(s->lock);
-  globrunqput(s, gp);
+  globrunqput(s, gp);  // this M holds a P and will look at the global queue itself
   return nullptr;
 }
 
@@ -558,6 +593,8 @@ Transfer yield_commit(Transfer t) {
   G* gp = r->gp;
   G* next = r->next;
   M* m = r->m;
+  san::arrive(next->asan_fake);
+  m->arrived = true;
   gp->ctx = t.ctx;
   canary_check(gp, t.ctx);
   gp->lastm = m;
@@ -782,6 +819,7 @@ void schedule(M* m) {
 void mstart(M* m) {
   tls_m = m;
   m->eh = thread_eh();
+  g0_init(m);
   m->sigaltstack = signal_stack_install();
   if (m->nextp) {
     acquirep(m, m->nextp);
@@ -877,6 +915,7 @@ std::size_t scavenge_stacks(Sched* s) {
   std::size_t n = cold.size();
   if (n == 0) return 0;
   for (G& g : cold) StackPool::release(g.stack);
+  s->nscavenged.fetch_add(n, std::memory_order_relaxed);
   std::lock_guard<Lock> lk(s->lock);
   while (G* gp = pop_front(cold)) s->gfree_clean.push_front(*gp);
   return n;
@@ -901,12 +940,21 @@ void dump_fibers_to(Sched* s, std::FILE* out) {
   }
 }
 
+// resumed is the code at a G's suspension points (mcall, yield) once it runs again, perhaps on
+// another M: the switch delivered that M and its g0 context.
+inline void resumed(G* gp, Transfer t) {
+  M* m = static_cast<M*>(t.data);
+  if (!std::exchange(m->arrived, false)) san::arrive(gp->asan_fake);
+  m->g0ctx = t.ctx;
+}
+
 void mcall(G* gp, MCallFn fn, void* arg) {
-  p_enter(gp->m);  // stays "in runtime" until gogo resumes a G
+  M* m = gp->m;
+  p_enter(m);  // stays "in runtime" until gogo resumes a G
   MCallReq req{gp, fn, arg};
-  Transfer t = ctx_ontop(gp->m->g0ctx, &req, mcall_switch);
-  // Resumed, perhaps on another M: gogo handed us that M and set gp->m.
-  static_cast<M*>(t.data)->g0ctx = t.ctx;
+  // A G that is exiting will never run again: ASan is told so by a null fake-stack slot.
+  san::leave(fn == goexit0 ? nullptr : &gp->asan_fake, m->g0_lo, m->g0_size, m->g0_tsan);
+  resumed(gp, ctx_ontop(m->g0ctx, &req, mcall_switch));
 }
 
 void gopark(UnlockFn unlockf, void* arg, WaitReason reason) {
@@ -932,13 +980,7 @@ void goready(G* gp) {
     }
     p_exit(m, entered);
   }
-  P* pp;
-  {
-    std::lock_guard<Lock> lk(s->lock);
-    globrunqput(s, gp);
-    pp = pidleget(s);
-  }
-  if (pp) startm(s, pp, false);  // S4
+  injectg(s, gp);
 }
 
 NewG newg(Sched* s, std::size_t stack_size, std::size_t size, std::size_t align) {
@@ -950,6 +992,7 @@ NewG newg(Sched* s, std::size_t stack_size, std::size_t size, std::size_t align)
   if (!gp) {
     gp = new G;
     gp->sched = s;
+    gp->tsan_fiber = san::fiber_create();
     gp->stack = s->stacks.alloc(cls);
     std::lock_guard<std::mutex> lk(s->allglock);
     s->allgs.push_back(gp);
@@ -975,6 +1018,7 @@ void newproc(Sched* s, G* gp, void (*invoke)(void*), void (*destroy)(void*), voi
   char* objc = static_cast<char*>(obj);
   if (objc >= gp->stack.lo && objc < top) top = objc;  // the callable sits at the stack's top
   top = reinterpret_cast<char*>(reinterpret_cast<std::uintptr_t>(top) & ~std::uintptr_t(15));
+  san::unpoison(gp->stack.lo, std::size_t(top - gp->stack.lo));  // the last user's frames
   gp->ctx = ctx_make(top, std::size_t(top - gp->stack.lo), fiber_entry);
   StackPool::canary_arm(gp->stack);
   M* m = tls_m;
@@ -990,13 +1034,7 @@ void newproc(Sched* s, G* gp, void (*invoke)(void*), void (*destroy)(void*), voi
     return;
   }
   if (m) p_exit(m, entered);
-  P* pp;
-  {
-    std::lock_guard<Lock> lk(s->lock);
-    globrunqput(s, gp);
-    pp = pidleget(s);
-  }
-  if (pp) startm(s, pp, false);  // S4
+  injectg(s, gp);
 }
 
 void freeg_unstarted(Sched* s, G* gp) {
@@ -1147,7 +1185,10 @@ Sched::Sched(const Config& c) : cfg(c) {
 Sched::~Sched() {
   stopping.store(true);
   sysmon_stop(this);  // joined already after a shutdown(); a bare Sched (tests) stops it here
-  for (G* gp : allgs) delete gp;
+  for (G* gp : allgs) {
+    san::fiber_destroy(gp->tsan_fiber);
+    delete gp;
+  }
   for (P* pp : allp) delete pp;
   for (M* m : allm) delete m;
 }
@@ -1160,6 +1201,7 @@ void unwind_all(Sched* s) {
   um.id = -1;
   um.sched = s;
   um.eh = thread_eh();
+  g0_init(&um);
   EhState saved = *um.eh;  // the shutting-down thread's own exception state
   tls_m = &um;
   for (bool progress = true; progress;) {
@@ -1187,6 +1229,7 @@ void unwind_all(Sched* s) {
       gp->m = &um;
       um.curg = gp;
       eh_switch(&um, nullptr, gp);
+      san::leave(&um.g0_asan_fake, gp->stack.lo, gp->stack.size, gp->tsan_fiber);
       Transfer t = ctx_ontop(gp->ctx, &um, unwind_ontop);
       um.curg = nullptr;
       if (t.data)
@@ -1238,9 +1281,9 @@ void yield() {
   setgstatus(next, GStatus::runnable, GStatus::running);
   if (!inherit) tick(pp->schedtick);
   HandoffReq req{gp, next, m};
-  Transfer t = ctx_ontop(next->ctx, &req, yield_commit);
-  // Resumed, by g0's gogo or by another handoff, perhaps on another M.
-  static_cast<M*>(t.data)->g0ctx = t.ctx;
+  san::leave(&gp->asan_fake, next->stack.lo, next->stack.size, next->tsan_fiber);
+  // Resumed later by g0's gogo or by another handoff, perhaps on another M.
+  resumed(gp, ctx_ontop(next->ctx, &req, yield_commit));
 }
 
 std::uint64_t fiber_id() { return current_goid(); }

@@ -104,6 +104,8 @@ struct G {
   std::uint32_t blocking_depth = 0;  // nested weft::blocking() calls; owned by the G
   M* lastm = nullptr;  // the M it last switched out from (WEFT_DEBUG=migrate); owned by the G
   EhState eh;          // its C++ exception-handling state while switched out; owned by the G
+  void* asan_fake = nullptr;   // ASan: its fake stack while switched out (sanitizer.hpp)
+  void* tsan_fiber = nullptr;  // TSan: its fiber context; created with the G, never changes
 };
 
 // GRunq: the global run queue (FIFO). GFreeList: free Gs (LIFO, so the most recently used
@@ -194,6 +196,13 @@ struct M {
   // plain (relaxed) stores and compiler fences; read by sysmon after membarrier(), which supplies
   // the CPU fence for both sides (the asymmetric Dekker protocol in sysmon.cpp).
   std::atomic<bool> in_runtime{true};
+  // Sanitizers (sanitizer.hpp): g0's stack, its ASan fake stack and TSan fiber; `arrived`: a
+  // commit running on the resumed G's stack has already announced the arrival.
+  const void* g0_lo = nullptr;
+  std::size_t g0_size = 0;
+  void* g0_asan_fake = nullptr;
+  void* g0_tsan = nullptr;
+  bool arrived = false;
   bool parked_locked = false;  // asleep in stoplockedm; guarded by Sched::lock
   Note park;                   // stopm sleeps here; startm wakes it
   std::uint32_t fastrand = 0;
@@ -221,6 +230,7 @@ struct Sched {
   GFreeList gfree;            // free Gs with default-size, resident stacks; guarded by lock
   GFreeList gfree_clean;      // the same whose stacks were released (StackPool::release); lock
   std::size_t gfree_low = 0;  // smallest gfree.size() since the last scavenge; guarded by lock
+  std::atomic<std::size_t> nscavenged{0};  // stacks released by scavenge_stacks, ever
   std::unordered_map<std::size_t, GFreeList> gfree_sized;  // other stack sizes; lock
   std::vector<M*> allm;                                    // guarded by lock
   int mcount = 0;                                          // guarded by lock

@@ -15,6 +15,7 @@
 #include "debug.hpp"
 #include "os_linux.hpp"
 #include "proc.hpp"
+#include "sanitizer.hpp"
 
 namespace weft::detail {
 
@@ -58,7 +59,10 @@ std::uint64_t* canary_slot(const Stack& s) { return reinterpret_cast<std::uint64
 
 StackPool::~StackPool() {
   std::size_t guard_maps = 0;
-  for (const Chunk& c : chunks_) munmap(c.base, c.len);
+  for (const Chunk& c : chunks_) {
+    san::unpoison(c.base, c.len);
+    munmap(c.base, c.len);
+  }
   guard_maps = 2 * nguarded_;
   g_guard_maps.fetch_sub(long(guard_maps));
 }
@@ -130,6 +134,7 @@ void StackPool::release(const Stack& s) {
   // A slab slot's top page also holds the canary of the slot above; it is released too, since
   // zero reads as a valid canary (see stack.hpp).
   std::size_t ps = page_size();
+  san::unpoison(s.lo, s.size);
   if (madvise(s.lo, (s.size + ps - 1) / ps * ps, MADV_DONTNEED) != 0) {
     fatal("madvise(MADV_DONTNEED) on a fiber stack failed: %s", std::strerror(errno));
   }

@@ -76,11 +76,11 @@ bool membarrier_ready() {
 // retake_hog takes pp from the M running a hog G (see the protocol above). True if it did.
 bool retake_hog(Sched* s, P* pp) {
   M* hm = pp->m.load(std::memory_order_acquire);
-  if (!hm || hm->in_runtime.load(std::memory_order_relaxed) || !membarrier_ready()) return false;
+  if (!hm || hm->in_runtime.load(std::memory_order_acquire) || !membarrier_ready()) return false;
   PStatus st = PStatus::running;
   if (!pp->status.compare_exchange_strong(st, PStatus::retaking)) return false;
   syscall(SYS_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0);
-  if (hm->in_runtime.load(std::memory_order_relaxed)) {
+  if (hm->in_runtime.load(std::memory_order_acquire)) {
     st = PStatus::retaking;
     pp->status.compare_exchange_strong(st, PStatus::running);  // fails if the M reclaimed it
     return false;

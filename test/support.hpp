@@ -54,11 +54,19 @@ inline bool settles(weft::Runtime& rt) {
   return true;
 }
 
-// stress_scale divides stress-test iteration counts: under WEFT_DEBUG=migrate=1 every switch
-// is a hand-off between threads (futex wake and sleep), some hundred times slower.
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
+// stress_scale divides stress-test fiber and iteration counts: under WEFT_DEBUG=migrate=1 every
+// switch is a hand-off between threads (futex wake and sleep); under the sanitizers everything
+// is 5-20x slower and TSan counts each live fiber against its limit of 8,128 threads.
 inline long stress_scale() {
   const char* d = std::getenv("WEFT_DEBUG");
-  return d && std::strstr(d, "migrate=1") ? 20 : 1;
+  long s = d && std::strstr(d, "migrate=1") ? 20 : 1;
+  return kSanitized ? s * 200 : s;
 }
 
 // tid is the calling thread's kernel id, read afresh on every call. Not std::this_thread::get_id

@@ -112,22 +112,25 @@ TEST_CASE("a runtime can be created and destroyed 100 times", "[unit][lifecycle]
 
 TEST_CASE("two runtimes side by side", "[unit][lifecycle]") {
   Runtime a(Config{.procs = 2}), b(Config{.procs = 2});
+  // Catch2's CHECK is not thread-safe: the threads count mismatches, the main thread checks.
+  std::atomic<int> wrong{0};
   std::thread ta([&] {
     for (int i = 0; i < 200; ++i)
-      CHECK(a.block_on([i] {
+      wrong += a.block_on([i] {
         yield();
         return i;
-      }) == i);
+      }) != i;
   });
   std::thread tb([&] {
     for (int i = 0; i < 200; ++i)
-      CHECK(b.block_on([i] {
+      wrong += b.block_on([i] {
         yield();
         return -i;
-      }) == -i);
+      }) != -i;
   });
   ta.join();
   tb.join();
+  CHECK(wrong.load() == 0);
   // A fiber of one runtime may spawn into the other.
   std::atomic<int> ran{0};
   a.block_on([&] {

@@ -70,6 +70,11 @@ void pair_member(Pair& p, ParkSlot& mine, ParkSlot& theirs, long work, std::atom
 
 TEST_CASE("a ping-ponging hog pair does not starve a light pair (TestPingPongHog, factor 20)",
           "[unit][preempt]") {
+  if (weft_test::kSanitized) {
+    // As Go skips it under its race detector: instrumentation distorts the slices it compares.
+    SUCCEED("skipped in sanitizer builds");
+    return;
+  }
   Runtime rt(Config{.procs = 1});
   Pair hog, light;
   std::atomic<bool> done{false};
