@@ -9,30 +9,29 @@
 using namespace weft;
 
 TEST_CASE("1,000,000 fibers parked at once", "[stress][park]") {
-  const long kFibers = 1000000 / weft_test::stress_scale();
-  Runtime rt(Config{.procs = 2});
-  long before = weft_test::rss_bytes();
-  std::vector<weft::detail::ParkSlot> slots(kFibers);
-  std::atomic<long> parked{0};
-  long during = 0;
-  rt.block_on([&] {
-    for (long i = 0; i < kFibers; ++i) {
-      go([&, i] {
-        parked.fetch_add(1, std::memory_order_relaxed);
-        weft::detail::parkslot_wait(&slots[std::size_t(i)]);
-      });
-    }
-    while (parked.load() < kFibers) yield();
-    during = weft_test::rss_bytes();
-    for (auto& s : slots) weft::detail::parkslot_signal(&s);
+  weft_test::each_procs([](unsigned procs) {
+    const long kFibers = 1000000 / weft_test::stress_scale();
+    Runtime rt(Config{.procs = procs});
+    long before = weft_test::rss_bytes();
+    std::vector<weft::detail::ParkSlot> slots(static_cast<std::size_t>(kFibers));
+    std::atomic<long> parked{0};
+    long during = 0;
+    rt.block_on([&] {
+      for (long i = 0; i < kFibers; ++i) {
+        go([&, i] {
+          parked.fetch_add(1, std::memory_order_relaxed);
+          weft::detail::parkslot_wait(&slots[std::size_t(i)]);
+        });
+      }
+      while (parked.load() < kFibers) yield();
+      during = weft_test::rss_bytes();
+      for (auto& s : slots) weft::detail::parkslot_signal(&s);
+    });
+    CHECK(weft_test::settles(rt));
+    double per = double(during - before) / double(kFibers);
+    std::printf("park stress: procs=%u %ld fibers parked, RSS +%.0f MiB, %.0f bytes per fiber\n",
+                procs, kFibers, double(during - before) / 1048576.0, per);
+    CHECK(per > 0);
+    CHECK(per < 16384 * weft_test::stress_scale());  // the goal (4.6 KB) is tools/bench/idle_mem's
   });
-  CHECK(weft_test::settles(rt));
-  double per = double(during - before) / double(kFibers);
-  std::printf("park stress: %ld fibers parked, RSS +%.0f MiB, %.0f bytes per parked fiber\n",
-              kFibers, double(during - before) / 1048576.0, per);
-  CHECK(per > 0);
-  CHECK(per <
-        16384 *
-            weft_test::stress_scale());  // small counts under migrate: fixed costs  // generous:
-                                         // the goal (4.6 KB) is measured by tools/bench/idle_mem
 }

@@ -1,6 +1,9 @@
 // proc_test: spawn, park/ready and yield — the transitions of the park protocol (proc.cpp P1-P3)
 // and the scheduling order Go gives them at procs = 1.
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <string>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -220,4 +223,32 @@ TEST_CASE("per-spawn stack size is honoured", "[unit][proc]") {
   CHECK(small >= 60 * 1024);
   CHECK(small <= 64 * 1024);
   CHECK(big >= 1000 * 1024);
+}
+
+TEST_CASE("procs comes from Config, else WEFT_PROCS, else the hardware threads", "[unit][proc]") {
+  const char* old = std::getenv("WEFT_PROCS");
+  std::string saved = old ? old : "";
+  setenv("WEFT_PROCS", "3", 1);
+  {
+    Runtime rt(Config{});
+    CHECK(weft_test::sched_of(rt)->nprocs == 3);
+    Runtime rt2(Config{.procs = 2});
+    CHECK(weft_test::sched_of(rt2)->nprocs == 2);
+  }
+  unsetenv("WEFT_PROCS");
+  {
+    Runtime rt(Config{});
+    CHECK(weft_test::sched_of(rt)->nprocs ==
+          int(std::max(1u, std::thread::hardware_concurrency())));
+  }
+  setenv("WEFT_PROCS", "zero", 1);  // malformed: ignored
+  {
+    Runtime rt(Config{});
+    CHECK(weft_test::sched_of(rt)->nprocs ==
+          int(std::max(1u, std::thread::hardware_concurrency())));
+  }
+  if (old)
+    setenv("WEFT_PROCS", saved.c_str(), 1);
+  else
+    unsetenv("WEFT_PROCS");
 }
