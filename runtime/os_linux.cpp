@@ -40,6 +40,18 @@ void notesleep(Note* n) {
   while (n->key.load() == 0) futex(&n->key, FUTEX_WAIT, 0);
 }
 
+bool notetsleep(Note* n, std::int64_t ns) {
+  std::int64_t deadline = nanotime() + ns;
+  while (n->key.load() == 0) {
+    std::int64_t left = deadline - nanotime();
+    if (left <= 0) return false;
+    timespec ts{time_t(left / 1000000000), long(left % 1000000000)};
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&n->key), FUTEX_WAIT | FUTEX_PRIVATE_FLAG,
+            0, &ts, nullptr, 0);
+  }
+  return true;
+}
+
 std::int64_t nanotime() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -18,6 +18,8 @@ struct Note {
 void noteclear(Note* n);
 void notewakeup(Note* n);
 void notesleep(Note* n);
+// notetsleep sleeps until woken or `ns` nanoseconds pass; true if woken.
+bool notetsleep(Note* n, std::int64_t ns);
 
 // nanotime: monotonic nanoseconds (CLOCK_MONOTONIC).
 std::int64_t nanotime();

@@ -91,6 +91,7 @@
 #include "debug.hpp"
 #include "runq.hpp"
 #include "sanitizer.hpp"
+#include "timer.hpp"
 
 #ifndef WEFT_DEFAULT_STACK_SIZE
 #define WEFT_DEFAULT_STACK_SIZE (128 * 1024)
@@ -212,16 +213,31 @@ P* pidleget(Sched* s) {
 void mput(Sched* s, M* m) {
   m->link = s->midle;
   s->midle = m;
+  m->on_midle = true;
   ++s->nmidle;
+}
+
+// mremove takes m off the idle list (it may be anywhere on it); it stops being the timer
+// sleeper if it was.
+void mremove(Sched* s, M* m) {
+  for (M** pm = &s->midle; *pm; pm = &(*pm)->link) {
+    if (*pm == m) {
+      *pm = m->link;
+      break;
+    }
+  }
+  m->link = nullptr;
+  m->on_midle = false;
+  --s->nmidle;
+  if (s->timer_sleeper == m) {
+    s->timer_sleeper = nullptr;
+    s->sleeper_until.store(0, std::memory_order_relaxed);
+  }
 }
 
 M* mget(Sched* s) {
   M* m = s->midle;
-  if (m) {
-    s->midle = m->link;
-    m->link = nullptr;
-    --s->nmidle;
-  }
+  if (m) mremove(s, m);
   return m;
 }
 
@@ -306,11 +322,36 @@ void stopm(M* m) {
   Sched* s = m->sched;
   if (m->p) fatal("stopm: M %d holds a P", m->id);
   if (m->spinning) fatal("stopm: M %d is spinning", m->id);
+  std::int64_t until = 0;
   {
     std::lock_guard<Lock> lk(s->lock);
     if (s->stopping.load()) return;
     mput(s, m);
+    // The timer sleeper: while timers are pending and a P is free to run them, one idle M
+    // sleeps only until the earliest (the network poller takes this role when it exists).
+    std::int64_t next = timer_next(s);
+    if (next != 0 && s->npidle.load() > 0 &&
+        (!s->timer_sleeper || next < s->sleeper_until.load(std::memory_order_relaxed))) {
+      if (s->timer_sleeper) {
+        s->timer_sleeper = nullptr;  // its deadline is later; it stays asleep as a plain idle M
+      }
+      s->timer_sleeper = m;
+      s->sleeper_until.store(next, std::memory_order_relaxed);
+      until = next;
+    }
     checkdead(s);
+  }
+  if (until != 0) {
+    std::int64_t now = nanotime();
+    if (!(until > now && notetsleep(&m->park, until - now))) {
+      std::lock_guard<Lock> lk(s->lock);
+      if (m->on_midle) {  // nobody claimed this M: it woke for the timers
+        mremove(s, m);
+        if (P* pp = pidleget(s)) acquirep(m, pp);
+        return;  // findrunnable runs the due timers (or, without a P, sleeps again)
+      }
+      // Claimed meanwhile (startm, wake_timer_sleeper): its notewakeup follows.
+    }
   }
   notesleep(&m->park);
   noteclear(&m->park);
@@ -718,6 +759,7 @@ top:
     return std::exchange(m->nextg, nullptr);
   }
   P* pp = m->p;
+  if (pp->timer0_when.load(std::memory_order_relaxed) != 0) checktimers(pp, nanotime());
   if (G* gp = runqget(pp, inherit)) return gp;
   if (s->runqsize.load(std::memory_order_relaxed) != 0) {
     std::lock_guard<Lock> lk(s->lock);
@@ -735,6 +777,11 @@ top:
       for (int k = 0; k < nprocs; ++k) {
         P* p2 = s->allp[(start + std::uint32_t(k)) % std::uint32_t(nprocs)];
         if (p2 == pp) continue;
+        if (round == 3 && p2->timer0_when.load(std::memory_order_relaxed) != 0) {
+          // Run the victim's due timers here (Go's stealWork): what they ready lands on our P.
+          checktimers(p2, nanotime());
+          if (G* gp = runqget(pp, inherit)) return gp;
+        }
         if (G* gp = runqsteal(pp, p2, round == 3)) return gp;
       }
     }
@@ -788,6 +835,7 @@ void schedule(M* m) {
         gp = findrunnable(m, &inherit);
       } else {
         P* pp = m->p;
+        if (pp->timer0_when.load(std::memory_order_relaxed) != 0) checktimers(pp, nanotime());
         if (pp->schedtick.load(std::memory_order_relaxed) % 61 == 0 &&
             s->runqsize.load(std::memory_order_relaxed) != 0) {
           std::lock_guard<Lock> lk(s->lock);
@@ -1054,6 +1102,7 @@ void checkdead(Sched* s) {
     fatal("checkdead: inconsistent thread counts (threads=%d idle=%d idlelocked=%d)", s->mcount,
           s->nmidle, s->nmidlelocked);
   }
+  if (timer_next(s) != 0) return;  // a pending timer will wake someone
   int waiting = 0;
   {
     std::lock_guard<std::mutex> lk(s->allglock);
@@ -1142,6 +1191,50 @@ BlockingScope::BlockingScope() : g_(current_g()) {
 BlockingScope::~BlockingScope() {
   if (g_ && --g_->blocking_depth == 0) exitsyscall(g_);
 }
+
+void wake_timer_sleeper(Sched* s, std::int64_t when) {
+  std::int64_t until = s->sleeper_until.load(std::memory_order_relaxed);
+  if (until != 0 && until <= when) return;  // the sleeper wakes in time anyway
+  if (s->npidle.load() == 0) return;        // every P has an M, which runs timers when it schedules
+  M* m;
+  {
+    std::lock_guard<Lock> lk(s->lock);
+    if (s->stopping.load()) return;
+    if (s->timer_sleeper && s->sleeper_until.load(std::memory_order_relaxed) <= when) {
+      return;
+    }
+    m = s->timer_sleeper ? s->timer_sleeper : s->midle;
+    if (!m) return;  // every M is awake: whichever goes idle next sleeps until the timer
+    mremove(s, m);
+  }
+  notewakeup(&m->park);  // it returns from stopm without a P and re-evaluates
+}
+
+namespace {
+
+void sleep_ready(void* arg, std::uintptr_t) { goready(static_cast<G*>(arg)); }
+
+// sleep_commit arms the G's timer once it is parked (Go's resetForSleep): the timer can only
+// fire for a G that is already waiting.
+bool sleep_commit(G* gp, void*) {
+  timer_add(gp->sched, &gp->timer, gp->sleep_when);
+  return true;
+}
+
+}  // namespace
+
+void sleep_until_ns(std::int64_t when) {
+  G* gp = current_g();
+  if (!gp) fatal("sleep called outside a fiber");
+  if (when <= nanotime()) return;  // Go's Sleep(d <= 0): returns at once, without yielding
+  gp->timer.fn = sleep_ready;
+  gp->timer.arg = gp;
+  gp->timer.period = 0;
+  gp->sleep_when = when;
+  gopark(sleep_commit, nullptr, WaitReason::sleep);
+}
+
+std::int64_t steady_now_ns() { return nanotime(); }
 
 Sched* current_sched(const char* op) {
   M* m = tls_m;
@@ -1261,6 +1354,7 @@ void yield() {
   bool entered = p_enter(m);
   P* pp = m->p;
   if (!pp || pp->preempt.load(std::memory_order_relaxed) ||
+      pp->timer0_when.load(std::memory_order_relaxed) != 0 ||
       s->runqsize.load(std::memory_order_relaxed) != 0 ||
       pp->schedtick.load(std::memory_order_relaxed) % 61 == 0 ||
       s->stopping.load(std::memory_order_relaxed) || gp->lockedm || s->debug.migrate) {

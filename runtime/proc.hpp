@@ -62,6 +62,10 @@ std::size_t scavenge_stacks(Sched* s);
 // dump_fibers_to writes every live fiber (id, state or wait reason, spawn site) to out.
 void dump_fibers_to(Sched* s, std::FILE* out);
 
+// wake_timer_sleeper makes sure some idle M will wake by `when` for a timer just added: it
+// wakes the M sleeping until a later timer, or an idle M to take that role (stopm).
+void wake_timer_sleeper(Sched* s, std::int64_t when);
+
 // checkdead reports a deadlock and exits (status 2) when every M sleeps and fibers still wait;
 // Sched::lock must be held. Go's checkdead.
 void checkdead(Sched* s);

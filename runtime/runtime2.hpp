@@ -21,6 +21,7 @@
 #include "lock_futex.hpp"
 #include "os_linux.hpp"
 #include "stack.hpp"
+#include "timer.hpp"
 
 namespace weft::detail {
 
@@ -104,8 +105,10 @@ struct G {
   std::uint32_t blocking_depth = 0;  // nested weft::blocking() calls; owned by the G
   M* lastm = nullptr;  // the M it last switched out from (WEFT_DEBUG=migrate); owned by the G
   EhState eh;          // its C++ exception-handling state while switched out; owned by the G
-  void* asan_fake = nullptr;   // ASan: its fake stack while switched out (sanitizer.hpp)
-  void* tsan_fiber = nullptr;  // TSan: its fiber context; created with the G, never changes
+  void* asan_fake = nullptr;    // ASan: its fake stack while switched out (sanitizer.hpp)
+  void* tsan_fiber = nullptr;   // TSan: its fiber context; created with the G, never changes
+  Timer timer;                  // sleep_for/sleep_until; type-stable with the G (timer.hpp T4)
+  std::int64_t sleep_when = 0;  // deadline for the park in sleep_until; owned by the G
 };
 
 // GRunq: the global run queue (FIFO). GFreeList: free Gs (LIFO, so the most recently used
@@ -175,6 +178,12 @@ struct P {
   // Runtime::live_fibers with acquire (exits first: see live_count in proc.cpp).
   std::atomic<std::int64_t> nspawned{0}, nexited{0};
 
+  // Timers (timer.hpp): a 4-ary min-heap guarded by timers_lock; timer0_when is its earliest
+  // `when` (0: empty), stored under the lock, read without it as a hint (T3).
+  Lock timers_lock;
+  std::vector<Timer*> timers;
+  std::atomic<std::int64_t> timer0_when{0};
+
   Sched* sched = nullptr;
 };
 
@@ -204,6 +213,7 @@ struct M {
   void* g0_tsan = nullptr;
   bool arrived = false;
   bool parked_locked = false;  // asleep in stoplockedm; guarded by Sched::lock
+  bool on_midle = false;       // on Sched::midle; guarded by Sched::lock
   Note park;                   // stopm sleeps here; startm wakes it
   std::uint32_t fastrand = 0;
   std::thread thread;  // started by newm; joined by shutdown
@@ -224,12 +234,16 @@ struct Sched {
   int nmidle = 0;                        // guarded by lock
   int nmidlelocked = 0;                  // Ms parked in stoplockedm; guarded by lock
   bool detect_deadlock = false;          // weft::run's checkdead is on; guarded by lock
-  P* pidle = nullptr;                    // idle Ps; guarded by lock
-  std::atomic<int> npidle{0};            // written under lock; read racily by wakep
-  std::atomic<int> nmspinning{0};        // seq_cst: see "spinning" in proc.cpp's top comment
-  GFreeList gfree;            // free Gs with default-size, resident stacks; guarded by lock
-  GFreeList gfree_clean;      // the same whose stacks were released (StackPool::release); lock
-  std::size_t gfree_low = 0;  // smallest gfree.size() since the last scavenge; guarded by lock
+  // The idle M sleeping until the earliest timer (stopm), if any, and that deadline; guarded
+  // by lock (sleeper_until also read racily by wake_timer_sleeper as a hint).
+  M* timer_sleeper = nullptr;
+  std::atomic<std::int64_t> sleeper_until{0};
+  P* pidle = nullptr;              // idle Ps; guarded by lock
+  std::atomic<int> npidle{0};      // written under lock; read racily by wakep
+  std::atomic<int> nmspinning{0};  // seq_cst: see "spinning" in proc.cpp's top comment
+  GFreeList gfree;                 // free Gs with default-size, resident stacks; guarded by lock
+  GFreeList gfree_clean;           // the same whose stacks were released (StackPool::release); lock
+  std::size_t gfree_low = 0;       // smallest gfree.size() since the last scavenge; guarded by lock
   std::atomic<std::size_t> nscavenged{0};  // stacks released by scavenge_stacks, ever
   std::unordered_map<std::size_t, GFreeList> gfree_sized;  // other stack sizes; lock
   std::vector<M*> allm;                                    // guarded by lock

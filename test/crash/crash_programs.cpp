@@ -169,6 +169,35 @@ int no_deadlock_after_main() {
       Config{.procs = 2});
 }
 
+int no_deadlock_sleeping() {
+  // main sleeps while another fiber waits forever: a pending timer is a waker, not a deadlock.
+  return run(
+      [] {
+        static weft::detail::ParkSlot never;
+        go([] { weft::detail::parkslot_wait(&never); });
+        sleep_for(std::chrono::milliseconds(300));
+        std::printf("main returned\n");
+        return 0;
+      },
+      Config{.procs = 2});
+}
+
+int deadlock_after_sleep() {
+  // once main's sleep is over and it waits on nothing that can come, it is a deadlock.
+  return run(
+      [] {
+        sleep_for(std::chrono::milliseconds(50));
+        weft::detail::ParkSlot never;
+        weft::detail::parkslot_wait(&never);
+      },
+      Config{.procs = 1});
+}
+
+int sleep_outside() {
+  sleep_for(std::chrono::milliseconds(1));
+  return 0;
+}
+
 int thread_limit() {
   return run(
       [] {
@@ -207,6 +236,9 @@ int main(int argc, char** argv) {
   if (mode == "no_deadlock_blocking") return no_deadlock_blocking();
   if (mode == "no_deadlock_after_main") return no_deadlock_after_main();
   if (mode == "thread_limit") return thread_limit();
+  if (mode == "no_deadlock_sleeping") return no_deadlock_sleeping();
+  if (mode == "deadlock_after_sleep") return deadlock_after_sleep();
+  if (mode == "sleep_outside") return sleep_outside();
   if (mode == "yield_in_blocking") return yield_in_blocking();
   std::fprintf(stderr, "crash_programs: unknown mode %s\n", argv[1]);
   return 2;

@@ -101,7 +101,7 @@ TEST_CASE("misuse outside or inside fibers is fatal with a message naming the op
 }
 
 TEST_CASE("a deadlocked program is reported like Go's and exits with status 2", "[crash]") {
-  for (const char* mode : {"deadlock_main", "deadlock_pair"}) {
+  for (const char* mode : {"deadlock_main", "deadlock_pair", "deadlock_after_sleep"}) {
     Outcome o = run_child(mode);
     INFO("mode " << mode << ", stderr:\n" << o.err);
     CHECK(o.code == 2);
@@ -119,7 +119,8 @@ TEST_CASE("a deadlocked program is reported like Go's and exits with status 2", 
 }
 
 TEST_CASE("no deadlock is reported while main blocks in a call or after main returned", "[crash]") {
-  for (const char* mode : {"no_deadlock_blocking", "no_deadlock_after_main"}) {
+  for (const char* mode :
+       {"no_deadlock_blocking", "no_deadlock_after_main", "no_deadlock_sleeping"}) {
     Outcome o = run_child(mode);
     INFO("mode " << mode << ", stderr:\n" << o.err);
     CHECK(o.signal == 0);
@@ -130,5 +131,6 @@ TEST_CASE("no deadlock is reported while main blocks in a call or after main ret
 
 TEST_CASE("the thread limit and parking inside blocking() are fatal with a message", "[crash]") {
   expect_abort("thread_limit", "weft: .*thread limit: 3 threads exist");
+  expect_abort("sleep_outside", "^weft: sleep called outside a fiber");
   expect_abort("yield_in_blocking", "weft: fiber [0-9]+: yield called inside weft::blocking\\(\\)");
 }

@@ -2,9 +2,11 @@
 // This header is the public API; see docs/architecture.md for how it works underneath.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <iosfwd>
 #include <source_location>
 #include <stdexcept>
@@ -76,6 +78,38 @@ void unlock_os_thread();
 // dump_fibers writes every fiber of the calling fiber's runtime — id, state or wait reason, how
 // long it has waited, where it was spawned — like Go's goroutine dump.
 void dump_fibers(std::ostream& os);
+
+// sleep_for parks the calling fiber for at least d (Go's time.Sleep); other fibers run
+// meanwhile. A zero or negative d returns at once; huge durations saturate instead of
+// overflowing. Never returns early. Calling it outside a fiber is a fatal error.
+template <class Rep, class Period>
+void sleep_for(std::chrono::duration<Rep, Period> d) {
+  using namespace std::chrono;
+  if (d <= d.zero()) return;
+  std::int64_t now = detail::steady_now_ns();
+  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+  // Compare in floating point so that durations::max() of any unit cannot overflow.
+  double ns = duration<double, std::nano>(d).count();
+  std::int64_t when = ns >= double(kMax - now) ? kMax : now + std::int64_t(ns);
+  if (when < kMax && nanoseconds(when - now) < d) ++when;  // rounding must not make it early
+  detail::sleep_until_ns(when);
+}
+
+// sleep_until parks the calling fiber until tp has passed (at once if it already has).
+template <class Clock, class Duration>
+void sleep_until(std::chrono::time_point<Clock, Duration> tp) {
+  if constexpr (std::is_same_v<Clock, std::chrono::steady_clock>) {
+    using namespace std::chrono;
+    auto since = tp.time_since_epoch();
+    constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
+    double ns = duration<double, std::nano>(since).count();
+    std::int64_t when = ns >= double(kMax) ? kMax : ns <= 0 ? 0 : std::int64_t(ns);
+    if (when < kMax && std::chrono::nanoseconds(when) < since) ++when;
+    detail::sleep_until_ns(when);
+  } else {
+    sleep_for(tp - Clock::now());
+  }
+}
 
 // fiber_id is the calling fiber's id (Go's goid), unique within its runtime; 0 outside a fiber.
 std::uint64_t fiber_id();

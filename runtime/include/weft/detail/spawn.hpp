@@ -59,6 +59,11 @@ class BlockingScope {
   G* g_;
 };
 
+// sleep_until_ns parks the calling fiber until nanotime() >= when (CLOCK_MONOTONIC, the clock
+// of std::chrono::steady_clock on Linux); steady_now_ns reads that clock.
+void sleep_until_ns(std::int64_t when);
+std::int64_t steady_now_ns();
+
 // set_deadlock_detection turns weft::run's checkdead on or off.
 void set_deadlock_detection(Sched* s, bool on);
 
