@@ -80,6 +80,7 @@
 
 #include <cxxabi.h>
 #include <pthread.h>
+#include <sys/prctl.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -868,6 +869,9 @@ void mstart(M* m) {
   tls_m = m;
   m->eh = thread_eh();
   g0_init(m);
+  // An M sleeps with a timeout only for a timer's deadline: wake on time, not up to the
+  // kernel's default 50 µs of slack later.
+  prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
   m->sigaltstack = signal_stack_install();
   if (m->nextp) {
     acquirep(m, m->nextp);
