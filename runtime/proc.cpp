@@ -93,6 +93,7 @@
 #include "runq.hpp"
 #include "sanitizer.hpp"
 #include "timer.hpp"
+#include "netpoll.hpp"
 
 #ifndef WEFT_DEFAULT_STACK_SIZE
 #define WEFT_DEFAULT_STACK_SIZE (128 * 1024)
@@ -318,11 +319,51 @@ void resetspinning(M* m) {
   wakep(m->sched);  // S2
 }
 
+// netpoll_block: while fibers wait on I/O, the first M to go idle becomes the poller instead of
+// sleeping: it blocks in netpoll until readiness, the next timer (if a P is free to run it) or
+// a break, holding no P and staying off the idle list (Go's blocking netpoll in findrunnable).
+// Readied fibers go to an idle P it takes, else to the global queue (S4: no P is idle). False
+// if this M did not poll (nobody waits on I/O, or another M polls).
+bool netpoll_block(M* m) {
+  Sched* s = m->sched;
+  Netpoll& np = s->netpoll;
+  if (np.waiters.load() == 0 || s->stopping.load()) return false;
+  std::int64_t lp = np.lastpoll.load();
+  if (lp == 0 || !np.lastpoll.compare_exchange_strong(lp, 0)) return false;
+  std::int64_t next = s->npidle.load() > 0 ? timer_next(s) : 0;  // busy Ps run their own timers
+  std::int64_t delay = next == 0 ? -1 : std::max<std::int64_t>(0, next - nanotime());
+  np.poll_until.store(next);
+  m->ready.clear();
+  netpoll(s, delay, m->ready);
+  np.poll_until.store(0);
+  np.lastpoll.store(nanotime());
+  bool timers_due = next != 0 && next <= nanotime();
+  if (m->ready.empty() && !timers_due) return true;  // a break: findrunnable re-evaluates
+  P* pp;
+  {
+    std::lock_guard<Lock> lk(s->lock);
+    pp = pidleget(s);
+    if (!pp) {
+      for (G* gp : m->ready) {
+        casgstatus(gp, GStatus::waiting, GStatus::runnable);
+        globrunqput(s, gp);
+      }
+    }
+  }
+  if (pp) {
+    acquirep(m, pp);
+    for (G* gp : m->ready) goready(gp);
+  }
+  m->ready.clear();
+  return true;
+}
+
 // stopm parks the M until startm hands it a P, or shutdown wakes it without one.
 void stopm(M* m) {
   Sched* s = m->sched;
   if (m->p) fatal("stopm: M %d holds a P", m->id);
   if (m->spinning) fatal("stopm: M %d is spinning", m->id);
+  if (netpoll_block(m)) return;
   std::int64_t until = 0;
   {
     std::lock_guard<Lock> lk(s->lock);
@@ -766,6 +807,16 @@ top:
     std::lock_guard<Lock> lk(s->lock);
     if (G* gp = globrunqget(s, pp, 0)) return gp;
   }
+  // Fibers waiting on I/O and nobody blocked in the poller: a non-blocking poll.
+  if (s->netpoll.waiters.load() > 0 && s->netpoll.lastpoll.load() != 0) {
+    m->ready.clear();
+    netpoll(s, 0, m->ready);
+    if (!m->ready.empty()) {
+      for (G* gp : m->ready) goready(gp);  // onto this P
+      m->ready.clear();
+      goto top;
+    }
+  }
   // Steal (S3 bounds the spinners).
   int nprocs = s->nprocs;
   if (nprocs > 1 && (m->spinning || 2 * s->nmspinning.load() < nprocs - s->npidle.load())) {
@@ -1106,7 +1157,8 @@ void checkdead(Sched* s) {
     fatal("checkdead: inconsistent thread counts (threads=%d idle=%d idlelocked=%d)", s->mcount,
           s->nmidle, s->nmidlelocked);
   }
-  if (timer_next(s) != 0) return;  // a pending timer will wake someone
+  if (timer_next(s) != 0) return;             // a pending timer will wake someone
+  if (s->netpoll.waiters.load() > 0) return;  // I/O may still arrive for them
   int waiting = 0;
   {
     std::lock_guard<std::mutex> lk(s->allglock);
@@ -1197,6 +1249,11 @@ BlockingScope::~BlockingScope() {
 }
 
 void wake_timer_sleeper(Sched* s, std::int64_t when) {
+  if (s->netpoll.lastpoll.load() == 0) {  // an M blocks in the poller: it is the timer sleeper
+    std::int64_t pu = s->netpoll.poll_until.load();
+    if (pu == 0 || pu > when) netpollbreak(s);
+    return;
+  }
   std::int64_t until = s->sleeper_until.load(std::memory_order_relaxed);
   if (until != 0 && until <= when) return;  // the sleeper wakes in time anyway
   if (s->npidle.load() == 0) return;        // every P has an M, which runs timers when it schedules
@@ -1268,6 +1325,7 @@ Sched::Sched(const Config& c) : cfg(c) {
   coarse_now.store(nanotime());
   stacks.init(c.guard_pages);
   install_overflow_handler();
+  netpollinit(this);
   for (int i = 0; i < nprocs; ++i) {
     P* pp = new P;
     pp->id = i;
@@ -1282,6 +1340,7 @@ Sched::Sched(const Config& c) : cfg(c) {
 Sched::~Sched() {
   stopping.store(true);
   sysmon_stop(this);  // joined already after a shutdown(); a bare Sched (tests) stops it here
+  netpollfini(this);
   for (G* gp : allgs) {
     san::fiber_destroy(gp->tsan_fiber);
     delete gp;
@@ -1455,6 +1514,7 @@ void Runtime::shutdown() {
     }
     ms = s->allm;  // complete: newm runs under the lock and refuses once stopping is set
   }
+  netpollbreak(s);  // an M blocked in the poller
   sysmon_stop(s);
   for (M* m : ms) {
     if (m->thread.joinable()) m->thread.join();

@@ -19,6 +19,7 @@
 #include "context.hpp"
 #include "debug.hpp"
 #include "lock_futex.hpp"
+#include "netpoll.hpp"
 #include "os_linux.hpp"
 #include "stack.hpp"
 #include "timer.hpp"
@@ -214,6 +215,7 @@ struct M {
   bool arrived = false;
   bool parked_locked = false;  // asleep in stoplockedm; guarded by Sched::lock
   bool on_midle = false;       // on Sched::midle; guarded by Sched::lock
+  std::vector<G*> ready;       // scratch for netpoll results; owned by this M
   Note park;                   // stopm sleeps here; startm wakes it
   std::uint32_t fastrand = 0;
   std::thread thread;  // started by newm; joined by shutdown
@@ -256,6 +258,8 @@ struct Sched {
   std::atomic<std::uint32_t> sysmon_wake{0};  // bumped (and futex-woken) to wake sysmon early
   std::atomic<bool> sysmon_idle{false};       // sysmon is in a long sleep; entersyscall wakes it
   std::atomic<std::int64_t> coarse_now{0};    // nanotime() as of sysmon's last tick
+
+  Netpoll netpoll;  // the network poller (netpoll.hpp); its fields say what guards them
 
   std::vector<P*> allp;  // fixed after construction
 

@@ -28,6 +28,9 @@
 // retaking -> idle; exactly one CAS wins, and the winner owns the P. The M pays two plain
 // stores per runtime entry; sysmon pays one membarrier per retake.
 //
+// Polling: if fibers wait on I/O and no M has polled for 10 ms (every M busy), sysmon polls
+// without blocking and queues what became ready.
+//
 // Scavenging: about once a second sysmon returns the pages of free fiber stacks that stayed
 // unused since its previous pass (scavenge_stacks in proc.cpp), like Go's background scavenger.
 //
@@ -53,6 +56,7 @@ namespace {
 constexpr std::int64_t kRetakeIdleNs = 10'000'000;   // leave a work-less P alone this long
 constexpr std::int64_t kTimeSliceNs = 10'000'000;    // Go's forcePreemptNS
 constexpr std::int64_t kScavengeNs = 1'000'000'000;  // stacks unused this long go back
+constexpr std::int64_t kPollNs = 10'000'000;  // poll for I/O waiters if nobody has for this long
 
 struct PWatch {  // sysmon's own record of a P; owned by sysmon
   std::uint32_t syscalltick = 0;
@@ -145,6 +149,7 @@ int retake(Sched* s, std::int64_t now, std::vector<PWatch>& watch) {
 
 void sysmon_main(Sched* s) {
   std::vector<PWatch> watch(s->allp.size());
+  std::vector<G*> ready;
   std::int64_t last_scavenge = nanotime();
   int idle = 0;
   std::int64_t delay = 20;  // µs
@@ -162,6 +167,16 @@ void sysmon_main(Sched* s) {
     if (s->stopping.load()) break;
     std::int64_t now = nanotime();
     s->coarse_now.store(now, std::memory_order_relaxed);
+    // Fibers wait on I/O but no M has polled for 10 ms (all busy): poll for them (Go's sysmon).
+    Netpoll& np = s->netpoll;
+    std::int64_t lp = np.lastpoll.load();
+    bool stale = np.waiters.load() > 0 && lp != 0 && now - lp > kPollNs;
+    if (stale && np.lastpoll.compare_exchange_strong(lp, now)) {
+      ready.clear();
+      netpoll(s, 0, ready);
+      for (G* gp : ready) goready(gp);  // sysmon holds no P: they go to the global queue
+      if (!ready.empty()) idle = 0;
+    }
     if (now - last_scavenge >= kScavengeNs) {
       scavenge_stacks(s);
       last_scavenge = now;

@@ -81,12 +81,14 @@ P* heap_for(Sched* s) {
   return s->allp[0];
 }
 
-void add_locked(Sched* s, Timer* t, std::int64_t when) {  // t->mu held, t not pending
-  if (when <= 0) when = 1;                                // 0 means "none" in timer0_when
+// add_locked: t->mu held, t not pending.
+void add_locked(Sched* s, Timer* t, std::int64_t when, std::uintptr_t seq) {
+  if (when <= 0) when = 1;  // 0 means "none" in timer0_when
   P* pp = heap_for(s);
   {
     std::lock_guard<Lock> lk(pp->timers_lock);
     t->when = when;
+    t->seq = seq;
     heap_push(pp, t);
   }
   wake_timer_sleeper(s, when);
@@ -105,10 +107,10 @@ bool del_locked(Timer* t) {  // t->mu held
 
 }  // namespace
 
-void timer_add(Sched* s, Timer* t, std::int64_t when) {
+void timer_add(Sched* s, Timer* t, std::int64_t when, std::uintptr_t seq) {
   std::lock_guard<Lock> lk(t->mu);
   if (t->pp.load()) fatal("timer_add: timer already pending");
-  add_locked(s, t, when);
+  add_locked(s, t, when, seq);
 }
 
 bool timer_del(Timer* t) {
@@ -116,10 +118,10 @@ bool timer_del(Timer* t) {
   return del_locked(t);
 }
 
-bool timer_mod(Sched* s, Timer* t, std::int64_t when) {
+bool timer_mod(Sched* s, Timer* t, std::int64_t when, std::uintptr_t seq) {
   std::lock_guard<Lock> lk(t->mu);
   bool was = del_locked(t);
-  add_locked(s, t, when);
+  add_locked(s, t, when, seq);
   return was;
 }
 

@@ -38,13 +38,14 @@ struct Timer {
   Lock mu;                      // T2
 };
 
-// timer_add arms t (not pending) to fire at `when` (nanotime; saturating, never early).
-void timer_add(Sched* s, Timer* t, std::int64_t when);
+// timer_add arms t (not pending) to fire at `when` (nanotime; saturating, never early); fn will
+// receive `seq` (set under the heap lock, so a concurrent run never reads it torn).
+void timer_add(Sched* s, Timer* t, std::int64_t when, std::uintptr_t seq = 0);
 // timer_del disarms t; true if it was pending (it will not run), false if it had already run
 // or been deleted (Go's deltimer / Timer.Stop).
 bool timer_del(Timer* t);
 // timer_mod re-arms t at `when`, pending or not; true if it was pending (Go's Timer.Reset).
-bool timer_mod(Sched* s, Timer* t, std::int64_t when);
+bool timer_mod(Sched* s, Timer* t, std::int64_t when, std::uintptr_t seq = 0);
 
 // checktimers runs pp's timers due by `now`; called by an M holding a P (pp is its own P or a
 // victim's). Returns pp's next `when` after running (0: none).

@@ -1,4 +1,7 @@
 // crash_programs: programs that must die with a weft message; crash_test runs each by name.
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstring>
 #include <stdexcept>
@@ -7,7 +10,9 @@
 
 #include <weft/weft.hpp>
 
+#include "netpoll.hpp"
 #include "parkslot.hpp"
+#include "proc.hpp"
 
 using namespace weft;
 
@@ -198,6 +203,45 @@ int sleep_outside() {
   return 0;
 }
 
+int netpoll_double_wait() {
+  return run(
+      [] {
+        int fds[2];
+        socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds);
+        std::error_code err;
+        auto* pd = weft::detail::poll_open(weft::detail::current_g()->sched, fds[0], err);
+        go([pd] { weft::detail::poll_wait(pd, 'r'); });
+        yield();
+        weft::detail::poll_wait(pd, 'r');
+      },
+      Config{.procs = 1});
+}
+
+int no_deadlock_io_wait() {
+  // main waits on a socket nobody in the program writes to; a thread it started writes later.
+  // Fibers waiting on I/O are not deadlocked: the poller may still wake them.
+  int fds[2];
+  socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds);
+  std::thread peer([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    if (write(fds[1], "x", 1) != 1) std::abort();
+  });
+  int rc = run(
+      [&] {
+        std::error_code err;
+        auto* pd = weft::detail::poll_open(weft::detail::current_g()->sched, fds[0], err);
+        char c;
+        while (read(fds[0], &c, 1) != 1) weft::detail::poll_wait(pd, 'r');
+        weft::detail::poll_unblock(pd);
+        weft::detail::poll_close(weft::detail::current_g()->sched, pd);
+        std::printf("read it\n");
+        return 0;
+      },
+      Config{.procs = 2});
+  peer.join();
+  return rc;
+}
+
 int thread_limit() {
   return run(
       [] {
@@ -236,6 +280,8 @@ int main(int argc, char** argv) {
   if (mode == "no_deadlock_blocking") return no_deadlock_blocking();
   if (mode == "no_deadlock_after_main") return no_deadlock_after_main();
   if (mode == "thread_limit") return thread_limit();
+  if (mode == "netpoll_double_wait") return netpoll_double_wait();
+  if (mode == "no_deadlock_io_wait") return no_deadlock_io_wait();
   if (mode == "no_deadlock_sleeping") return no_deadlock_sleeping();
   if (mode == "deadlock_after_sleep") return deadlock_after_sleep();
   if (mode == "sleep_outside") return sleep_outside();

@@ -119,8 +119,8 @@ TEST_CASE("a deadlocked program is reported like Go's and exits with status 2", 
 }
 
 TEST_CASE("no deadlock is reported while main blocks in a call or after main returned", "[crash]") {
-  for (const char* mode :
-       {"no_deadlock_blocking", "no_deadlock_after_main", "no_deadlock_sleeping"}) {
+  for (const char* mode : {"no_deadlock_blocking", "no_deadlock_after_main", "no_deadlock_sleeping",
+                           "no_deadlock_io_wait"}) {
     Outcome o = run_child(mode);
     INFO("mode " << mode << ", stderr:\n" << o.err);
     CHECK(o.signal == 0);
@@ -132,5 +132,6 @@ TEST_CASE("no deadlock is reported while main blocks in a call or after main ret
 TEST_CASE("the thread limit and parking inside blocking() are fatal with a message", "[crash]") {
   expect_abort("thread_limit", "weft: .*thread limit: 3 threads exist");
   expect_abort("sleep_outside", "^weft: sleep called outside a fiber");
+  expect_abort("netpoll_double_wait", "weft: fiber [0-9]+: netpollblock: double wait on fd");
   expect_abort("yield_in_blocking", "weft: fiber [0-9]+: yield called inside weft::blocking\\(\\)");
 }

@@ -35,10 +35,9 @@ TEST_CASE("timers run in deadline order, each once; deleted ones never", "[unit]
   for (std::size_t i = 0; i < ts.size(); ++i) {
     ts[i].fn = Fired::fn;
     ts[i].arg = &f;
-    ts[i].seq = i;
     std::int64_t w = 1000 + std::int64_t(rng() % 100000);
     whens.push_back(w);
-    timer_add(&s, &ts[i], w);
+    timer_add(&s, &ts[i], w, i);
   }
   CHECK(pp->timers.size() == 500);
   // Stop half of them (Go's Timer.Stop on a pending timer: true).
@@ -55,8 +54,8 @@ TEST_CASE("timers run in deadline order, each once; deleted ones never", "[unit]
   CHECK(pp->timer0_when.load() == 0);
   // After firing: Stop reports false, Reset reports false (it was not pending) and re-arms.
   CHECK_FALSE(timer_del(&ts[1]));
-  CHECK_FALSE(timer_mod(&s, &ts[1], 5));
-  CHECK(timer_mod(&s, &ts[1], 7));  // pending now: true, and moved
+  CHECK_FALSE(timer_mod(&s, &ts[1], 5, 1));
+  CHECK(timer_mod(&s, &ts[1], 7, 1));  // pending now: true, and moved
   CHECK(pp->timers.size() == 1);
   CHECK(pp->timer0_when.load() == 7);
   checktimers(pp, 6);
