@@ -147,17 +147,21 @@ PollDesc* Netpoll::at(std::uint32_t index) const {
   return &blocks[index / kBlock][index % kBlock];
 }
 
-void netpoll_set_everr(PollDesc* pd) {
-  std::lock_guard<Lock> lk(pd->lock);
-  pd->everr = true;
-  publish_info(pd);
-}
-
-void netpollready(std::vector<G*>& ready, PollDesc* pd, int mode) {
+void netpollready(std::vector<G*>& ready, PollDesc* pd, int mode, std::uint32_t fdseq, bool everr) {
   G* rg = nullptr;
   G* wg = nullptr;
-  if (mode == 'r' || mode == 'r' + 'w') rg = netpollunblock(pd, 'r', true);
-  if (mode == 'w' || mode == 'r' + 'w') wg = netpollunblock(pd, 'w', true);
+  {
+    // Under the lock, so that checking fdseq and delivering cannot straddle a close and
+    // reopen (poll_open bumps fdseq under it): a stale event never reaches a new fd (N5).
+    std::lock_guard<Lock> lk(pd->lock);
+    if (pd->fdseq.load(std::memory_order_relaxed) != fdseq || pd->closing) return;
+    if (everr) {
+      pd->everr = true;
+      publish_info(pd);
+    }
+    if (mode == 'r' || mode == 'r' + 'w') rg = netpollunblock(pd, 'r', true);
+    if (mode == 'w' || mode == 'r' + 'w') wg = netpollunblock(pd, 'w', true);
+  }
   if (rg) ready.push_back(rg);
   if (wg) ready.push_back(wg);
 }

@@ -29,7 +29,9 @@
 //      close and expired deadlines win over readiness (Go's "a deadline in the past beats ready
 //      data").
 //  N5. Stale events: epoll data carries the pollDesc's index and fdseq; fdseq changes on every
-//      open, so an event queued for a closed fd whose number was reused is dropped (Go #59545).
+//      open (under pd->lock), and netpollready checks it under the same lock, so an event for a
+//      closed fd whose number (and pollDesc) was reused is dropped, even one fetched by a
+//      poller before the close and delivered after the reopen (Go #59545).
 //      Stale deadline timers carry rseq/wseq, bumped by every deadline change and close.
 //
 // pollDescs are type-stable: allocated from a per-runtime cache in blocks, never returned to
@@ -113,10 +115,9 @@ void netpoll(Sched* s, std::int64_t delay, std::vector<G*>& ready);
 void netpollbreak(Sched* s);
 
 // ---- generic (netpoll.cpp) ----
-// netpoll_set_everr records that the poller saw EPOLLERR on pd (reads then report it).
-void netpoll_set_everr(PollDesc* pd);
-// netpollready records readiness for mode 'r', 'w' or 'r'+'w' and collects the woken G.
-void netpollready(std::vector<G*>& ready, PollDesc* pd, int mode);
+// netpollready records readiness for mode 'r', 'w' or 'r'+'w' (and EPOLLERR, as everr) and
+// collects the woken Gs — unless the event is stale: its fdseq is not pd's any more (N5).
+void netpollready(std::vector<G*>& ready, PollDesc* pd, int mode, std::uint32_t fdseq, bool everr);
 
 // ---- the seam net/ uses (Go's runtime_poll*) ----
 // poll_open registers fd; on failure returns null and sets err.

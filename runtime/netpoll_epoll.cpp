@@ -96,15 +96,13 @@ void netpoll(Sched* s, std::int64_t delay, std::vector<G*>& ready) {
       continue;
     }
     PollDesc* pd = np.at(std::uint32_t(ev.data.u64));
-    if (!pd || pd->fdseq.load(std::memory_order_relaxed) != std::uint32_t(ev.data.u64 >> 32)) {
-      continue;  // N5: an event for a descriptor closed (and maybe reused) since
-    }
+    if (!pd) continue;
     int mode = 0;
     if (ev.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) mode += 'r';
     if (ev.events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) mode += 'w';
     if (mode == 0) continue;
-    if (ev.events & EPOLLERR) netpoll_set_everr(pd);
-    netpollready(ready, pd, mode);
+    // N5: netpollready drops it if the descriptor was closed (and maybe reused) since.
+    netpollready(ready, pd, mode, std::uint32_t(ev.data.u64 >> 32), ev.events & EPOLLERR);
   }
 }
 

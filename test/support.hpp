@@ -27,19 +27,22 @@ void each_procs(F&& body) {
   }
 }
 
-// Latch: count down from n; wait() parks the one waiting fiber until it reaches zero.
+// Latch: count down from n; wait() parks the one waiting fiber until it reaches zero. wait()
+// returns only after consuming the final count_down's signal, so the Latch may be destroyed
+// as soon as wait() returns (the last count_down is done touching it by then).
 class Latch {
  public:
-  explicit Latch(std::int64_t n) : n_(n) {}
+  explicit Latch(std::int64_t n) : n_(n), armed_(n > 0) {}
   void count_down() {
     if (n_.fetch_sub(1) == 1) weft::detail::parkslot_signal(&slot_);
   }
   void wait() {
-    while (n_.load() > 0) weft::detail::parkslot_wait(&slot_);
+    if (armed_) weft::detail::parkslot_wait(&slot_);
   }
 
  private:
   std::atomic<std::int64_t> n_;
+  bool armed_;
   weft::detail::ParkSlot slot_;
 };
 

@@ -61,19 +61,21 @@ inline double since_ns(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// Latch: Go's WaitGroup as these programs use it (one waiter).
+// Latch: Go's WaitGroup as these programs use it (one waiter). wait() consumes the final
+// done()'s signal, so the Latch may die as soon as wait() returns.
 class Latch {
  public:
-  explicit Latch(std::int64_t n) : n_(n) {}
+  explicit Latch(std::int64_t n) : n_(n), armed_(n > 0) {}
   void done() {
     if (n_.fetch_sub(1, std::memory_order_acq_rel) == 1) weft::detail::parkslot_signal(&slot_);
   }
   void wait() {
-    while (n_.load(std::memory_order_acquire) > 0) weft::detail::parkslot_wait(&slot_);
+    if (armed_) weft::detail::parkslot_wait(&slot_);
   }
 
  private:
   std::atomic<std::int64_t> n_;
+  bool armed_;
   weft::detail::ParkSlot slot_;
 };
 
