@@ -114,30 +114,28 @@ void write_deadline(void* arg, std::uintptr_t seq) {
 
 PollDesc* pd_alloc(Netpoll& np) {
   std::lock_guard<Lock> lk(np.cache_lock);
-  if (!np.free) {
+  if (np.free.empty()) {
     auto block = std::make_unique<PollDesc[]>(kBlock);
     for (std::uint32_t i = kBlock; i-- > 0;) {
-      block[i].index = np.count + i;
-      block[i].rt.fn = read_deadline;
-      block[i].rt.arg = &block[i];
-      block[i].wt.fn = write_deadline;
-      block[i].wt.arg = &block[i];
-      block[i].next_free = np.free;
-      np.free = &block[i];
+      PollDesc& pd = block[i];
+      pd.index = np.count + i;
+      pd.rt.fn = read_deadline;
+      pd.rt.arg = &pd;
+      pd.wt.fn = write_deadline;
+      pd.wt.arg = &pd;
+      np.free.push_front(pd);
     }
     np.count += kBlock;
     np.blocks.push_back(std::move(block));
   }
-  PollDesc* pd = np.free;
-  np.free = pd->next_free;
-  pd->next_free = nullptr;
+  PollDesc* pd = &np.free.front();
+  np.free.pop_front();
   return pd;
 }
 
 void pd_free(Netpoll& np, PollDesc* pd) {
   std::lock_guard<Lock> lk(np.cache_lock);
-  pd->next_free = np.free;
-  np.free = pd;
+  np.free.push_front(*pd);
 }
 
 }  // namespace

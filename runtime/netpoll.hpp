@@ -54,10 +54,14 @@
 #include <system_error>
 #include <vector>
 
+#include <boost/intrusive/slist.hpp>
+
 #include "lock_futex.hpp"
 #include "timer.hpp"
 
 namespace weft::detail {
+
+namespace bi = boost::intrusive;
 
 struct G;
 struct Sched;
@@ -85,8 +89,12 @@ struct PollDesc {
   // change, read without it by netpollcheckerr. seq_cst on both sides is the Dekker pairing of
   // "blocker: rg = pdWait, then read info" with "unblocker: publish info, then read rg" (N4).
   std::atomic<std::uint32_t> info{0};
-  PollDesc* next_free = nullptr;  // the cache's free list; guarded by its lock
+  bi::slist_member_hook<> free_hook;  // the cache's free list; guarded by Netpoll::cache_lock
 };
+
+using PollDescFreeList =
+    bi::slist<PollDesc, bi::member_hook<PollDesc, bi::slist_member_hook<>, &PollDesc::free_hook>,
+              bi::constant_time_size<false>>;
 
 // The per-runtime poller state (one per Sched).
 struct Netpoll {
@@ -100,7 +108,7 @@ struct Netpoll {
 
   Lock cache_lock;  // guards the cache
   std::vector<std::unique_ptr<PollDesc[]>> blocks;
-  PollDesc* free = nullptr;
+  PollDescFreeList free;  // LIFO: a closed pollDesc is the next one opened
   std::uint32_t count = 0;
 
   PollDesc* at(std::uint32_t index) const;

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <memory>
 #include <thread>
 
 #include "../support.hpp"
@@ -165,6 +166,66 @@ TEST_CASE("extending a deadline while blocked: the old timer does not fire (N5)"
     l.wait();
     CHECK(got == 1);
     close_pd(pd);
+  });
+}
+
+TEST_CASE("shortening a deadline while blocked fires the new one", "[unit][netpoll]") {
+  Runtime rt(Config{.procs = 2});
+  rt.block_on([] {
+    Pair p;
+    PollDesc* pd = open_pd(p.a);
+    Sched* s = current_g()->sched;
+    poll_set_deadline(s, pd, in(10s), 'r');
+    long got = 0;
+    auto t0 = std::chrono::steady_clock::now();
+    Latch l(1);
+    go([&] {
+      got = read_some(pd, p.a);
+      l.count_down();
+    });
+    sleep_for(2ms);
+    poll_set_deadline(s, pd, in(20ms), 'r');  // nearer, in the future
+    l.wait();
+    auto took = std::chrono::steady_clock::now() - t0;
+    CHECK(got == -long(PollErr::timeout));
+    CHECK(took >= 20ms);
+    CHECK(took < 5s);  // generous: the old 10 s deadline did not decide it
+    close_pd(pd);
+  });
+}
+
+TEST_CASE("4,000 blocked readers with deadlines over all Ps all time out, none early",
+          "[unit][netpoll]") {
+  each_procs([](unsigned procs) {
+    Runtime rt(Config{.procs = procs});
+    // 8,000 fds: the per-process limit here is 20,000.
+    const int kReaders = weft_test::kSanitized ? 500 : 4000;
+    std::atomic<int> early{0}, timed_out{0};
+    auto t0 = std::chrono::steady_clock::now();
+    rt.block_on([&] {
+      std::vector<std::unique_ptr<Pair>> pairs;
+      for (int i = 0; i < kReaders; ++i) pairs.push_back(std::make_unique<Pair>());
+      Latch l(kReaders);
+      for (int i = 0; i < kReaders; ++i) {
+        go([&, i] {
+          Pair& p = *pairs[std::size_t(i)];
+          PollDesc* pd = open_pd(p.a);
+          std::int64_t deadline = in(std::chrono::microseconds(1 + (i * 7919) % 50000));
+          poll_set_deadline(current_g()->sched, pd, deadline, 'r');
+          if (read_some(pd, p.a) == -long(PollErr::timeout)) ++timed_out;
+          if (nanotime() < deadline) ++early;
+          close_pd(pd);
+          l.count_down();
+        });
+      }
+      l.wait();
+    });
+    double us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+    std::printf("netpoll deadlines: procs=%u %d readers in %.0f ms (%.1f us per reader)\n", procs,
+                kReaders, us / 1000, us / kReaders);
+    CHECK(timed_out.load() == kReaders);
+    CHECK(early.load() == 0);
   });
 }
 
