@@ -203,3 +203,50 @@ TEST_CASE("100,000 concurrent sleeps over all Ps all fire, none early", "[unit][
     CHECK(early.load() == 0);
   });
 }
+
+TEST_CASE("timers fire while fibers keep every P busy (Go's TestTimerFairness 1 and 2)",
+          "[unit][timer]") {
+  // Go's versions spin in select loops sending on a channel; weft's channels and select come
+  // with issue "Go's concurrency toolkit", so the busy fibers here spin in yield() loops. The
+  // property is the same: a timer fires even though runnable fibers never run out.
+  each_procs([](unsigned procs) {
+    Runtime rt(Config{.procs = procs});
+    rt.block_on([procs] {
+      // 1: main sleeps 20 ms while 2 x procs fibers spin.
+      std::atomic<bool> done{false};
+      Latch spinners(int(2 * procs));
+      for (unsigned i = 0; i < 2 * procs; ++i) {
+        go([&] {
+          while (!done.load()) yield();
+          spinners.count_down();
+        });
+      }
+      auto t0 = std::chrono::steady_clock::now();
+      sleep_for(20ms);
+      CHECK(std::chrono::steady_clock::now() - t0 >= 20ms);
+      done = true;
+      spinners.wait();
+      // 2: each busy fiber waits for its own timer (fired by the runtime, not by a sleep).
+      std::atomic<int> fired{0};
+      std::vector<Timer> timers(2 * procs);
+      Latch busy(int(2 * procs));
+      for (unsigned i = 0; i < 2 * procs; ++i) {
+        timers[i].fn = [](void* arg, std::uintptr_t) {
+          static_cast<std::atomic<int>*>(arg)->fetch_add(1);
+        };
+        timers[i].arg = &fired;
+        go([&, i] {
+          std::int64_t until = steady_now_ns() + 10'000'000;
+          timer_add(current_g()->sched, &timers[i], until);
+          auto deadline = std::chrono::steady_clock::now() + 10s;  // generous bound
+          while (fired.load() < int(i + 1) && std::chrono::steady_clock::now() < deadline) {
+            yield();
+          }
+          busy.count_down();
+        });
+      }
+      busy.wait();
+      CHECK(fired.load() == int(2 * procs));
+    });
+  });
+}
