@@ -10,6 +10,7 @@
 
 #include <weft/weft.hpp>
 
+#include "fd_mutex.hpp"
 #include "netpoll.hpp"
 #include "parkslot.hpp"
 #include "proc.hpp"
@@ -242,6 +243,24 @@ int no_deadlock_io_wait() {
   return rc;
 }
 
+int fdmutex_bad_unlock() {
+  return run(
+      [] {
+        weft::net::detail::FdMutex mu;
+        mu.rwunlock(true);
+      },
+      Config{.procs = 1});
+}
+
+int fdmutex_overflow() {
+  return run(
+      [] {
+        weft::net::detail::FdMutex mu;
+        for (long i = 0; i < (1L << 20); ++i) mu.incref();
+      },
+      Config{.procs = 1});
+}
+
 int thread_limit() {
   return run(
       [] {
@@ -280,6 +299,8 @@ int main(int argc, char** argv) {
   if (mode == "no_deadlock_blocking") return no_deadlock_blocking();
   if (mode == "no_deadlock_after_main") return no_deadlock_after_main();
   if (mode == "thread_limit") return thread_limit();
+  if (mode == "fdmutex_bad_unlock") return fdmutex_bad_unlock();
+  if (mode == "fdmutex_overflow") return fdmutex_overflow();
   if (mode == "netpoll_double_wait") return netpoll_double_wait();
   if (mode == "no_deadlock_io_wait") return no_deadlock_io_wait();
   if (mode == "no_deadlock_sleeping") return no_deadlock_sleeping();

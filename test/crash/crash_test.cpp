@@ -133,5 +133,11 @@ TEST_CASE("the thread limit and parking inside blocking() are fatal with a messa
   expect_abort("thread_limit", "weft: .*thread limit: 3 threads exist");
   expect_abort("sleep_outside", "^weft: sleep called outside a fiber");
   expect_abort("netpoll_double_wait", "weft: fiber [0-9]+: netpollblock: double wait on fd");
+  expect_abort("fdmutex_bad_unlock",
+               "weft: fiber [0-9]+: fdMutex: inconsistent poll.fdMutex \\(unlock of an unlocked "
+               "read lock\\)");
+  expect_abort("fdmutex_overflow",
+               "weft: fiber [0-9]+: fdMutex: too many concurrent operations on a single file or "
+               "socket \\(max 1048575\\)");
   expect_abort("yield_in_blocking", "weft: fiber [0-9]+: yield called inside weft::blocking\\(\\)");
 }

@@ -10,6 +10,7 @@
 
 #include "../support.hpp"
 #include "netpoll.hpp"
+#include "debug.hpp"
 #include "proc.hpp"
 
 using namespace weft;
@@ -48,10 +49,12 @@ long read_some(PollDesc* pd, int fd) {
   }
 }
 
+// open_pd registers fd; fatal on failure (not REQUIRE: fibers may call it in parallel, and
+// Catch2's assertions are not thread-safe).
 PollDesc* open_pd(int fd) {
   std::error_code err;
   PollDesc* pd = poll_open(current_g()->sched, fd, err);
-  REQUIRE(pd != nullptr);
+  if (!pd) fatal("poll_open(%d): %s", fd, err.message().c_str());
   return pd;
 }
 
