@@ -6,6 +6,8 @@
 #include <mutex>
 
 #include "debug.hpp"
+#include <weft/detail/spawn.hpp>
+
 #include "proc.hpp"
 
 namespace weft::detail {
@@ -63,7 +65,15 @@ bool netpollblock(PollDesc* pd, int mode, bool waitio) {
   }
   // Re-check errors after publishing pdWait (N4: pairs with publish_info + netpollunblock).
   if (waitio || netpollcheckerr(pd, mode) == PollErr::none) {
-    gopark(netpollblockcommit, &gpp, WaitReason::io_wait);
+    try {
+      gopark(netpollblockcommit, &gpp, WaitReason::io_wait);
+    } catch (const ForcedUnwind&) {
+      // Shutdown unwinds us while parked: take our G* out of the word, so that a close run by
+      // a destructor during the unwinding does not ready a fiber that no longer waits.
+      std::uintptr_t me = reinterpret_cast<std::uintptr_t>(current_g());
+      if (gpp.compare_exchange_strong(me, 0)) current_g()->sched->netpoll.waiters.fetch_sub(1);
+      throw;
+    }
   }
   std::uintptr_t old = gpp.exchange(0);  // do not lose a concurrent pdReady
   if (old > pdWait) fatal("netpollblock: corrupted pollDesc for fd %d", pd->fd);

@@ -2,6 +2,8 @@
 // Follows Go's src/runtime/netpoll.go (netpollblock, netpollblockcommit, netpollunblock).
 #include "parkslot.hpp"
 
+#include <weft/detail/spawn.hpp>
+
 #include "debug.hpp"
 #include "proc.hpp"
 
@@ -28,7 +30,13 @@ void parkslot_wait(ParkSlot* ps) {
   std::uintptr_t want = kReady;
   if (ps->state.compare_exchange_strong(want, kEmpty)) return;
   if (want != kEmpty) fatal("parkslot: another fiber is already waiting (double wait)");
-  gopark(parkslot_commit, ps, WaitReason::park);
+  try {
+    gopark(parkslot_commit, ps, WaitReason::park);
+  } catch (const ForcedUnwind&) {  // unwound while parked (shutdown): leave no stale G* behind
+    std::uintptr_t me = reinterpret_cast<std::uintptr_t>(current_g());
+    ps->state.compare_exchange_strong(me, kEmpty);
+    throw;
+  }
 }
 
 void parkslot_signal(ParkSlot* ps) {

@@ -75,7 +75,10 @@
 // M; each leaves its schedule loop at its next scheduling point. The shutting-down thread then
 // acts as a temporary M without a P and unwinds every fiber still queued or parked: a fiber that
 // never ran has its callable destroyed, one that ran is resumed with ForcedUnwind thrown at its
-// suspension point, so its destructors run.
+// suspension point, so its destructors run. Every parking primitive catches ForcedUnwind around
+// its gopark just long enough to take its G out of its wait structure (netpollblock,
+// parkslot_wait, semacquire): destructors running during the unwinding may close or release
+// that structure, and must not find a G that no longer waits.
 #include "proc.hpp"
 
 #include <cxxabi.h>

@@ -2,6 +2,10 @@
 // sema.hpp.
 #include "sema.hpp"
 
+#include <weft/detail/spawn.hpp>
+
+#include <mutex>
+
 #include "debug.hpp"
 #include "proc.hpp"
 
@@ -26,7 +30,20 @@ void semacquire(Sema* s, WaitReason reason) {
     return;
   }
   s->waiters.push_back(*gp);
-  gopark(sema_unlock, s, reason);  // S2: the lock is released on g0, after the switch
+  try {
+    gopark(sema_unlock, s, reason);  // S2: the lock is released on g0, after the switch
+  } catch (const ForcedUnwind&) {
+    // Unwound while parked (shutdown): leave the queue, so no release readies a gone waiter.
+    std::lock_guard<Lock> lk(s->lock);
+    for (auto prev = s->waiters.before_begin(), it = s->waiters.begin(); it != s->waiters.end();
+         prev = it++) {
+      if (&*it == gp) {
+        s->waiters.erase_after(prev);
+        break;
+      }
+    }
+    throw;
+  }
 }
 
 void semrelease(Sema* s) {

@@ -4,7 +4,13 @@
 #include <thread>
 
 #include "../support.hpp"
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "netpoll.hpp"
 #include "parkslot.hpp"
+#include "proc.hpp"
+#include "sema.hpp"
 
 using namespace weft;
 using weft_test::each_procs;
@@ -138,4 +144,55 @@ TEST_CASE("two runtimes side by side", "[unit][lifecycle]") {
   });
   CHECK(weft_test::settles(b));
   CHECK(ran.load() == 10);
+}
+
+TEST_CASE("a fiber unwound while parked leaves no stale G in its wait structure",
+          "[unit][lifecycle]") {
+  // Each fiber parks with a local whose destructor signals, releases or closes the very
+  // structure it waits on — which runs during shutdown's unwinding. Were the fiber's G still
+  // recorded there, that would ready a fiber that no longer waits (a fatal casgstatus).
+  weft::detail::ParkSlot slot;
+  weft::detail::Sema sema;
+  int fds[2];
+  REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, fds) == 0);
+  weft::detail::PollDesc* pd = nullptr;
+  {
+    Runtime rt(Config{.procs = 2});
+    rt.block_on([&] {
+      std::error_code err;
+      pd = weft::detail::poll_open(weft::detail::current_g()->sched, fds[0], err);
+      REQUIRE(pd);
+      Latch parked(3);
+      go([&] {
+        struct Sig {
+          weft::detail::ParkSlot* s;
+          ~Sig() { weft::detail::parkslot_signal(s); }
+        } sig{&slot};
+        parked.count_down();
+        weft::detail::parkslot_wait(&slot);
+      });
+      go([&] {
+        struct Rel {
+          weft::detail::Sema* s;
+          ~Rel() { weft::detail::semrelease(s); }
+        } rel{&sema};
+        parked.count_down();
+        weft::detail::semacquire(&sema, weft::detail::WaitReason::park);
+      });
+      go([&] {
+        struct Close {
+          weft::detail::PollDesc* pd;
+          ~Close() { weft::detail::poll_unblock(pd); }
+        } cl{pd};
+        parked.count_down();
+        weft::detail::poll_wait(pd, 'r');
+      });
+      parked.wait();
+      sleep_for(std::chrono::milliseconds(5));  // all three parked
+    });
+  }  // shutdown unwinds the three: their destructors run against their own wait structures
+  CHECK(slot.state.load() == 1);  // the signal became pending, nobody was readied
+  CHECK(sema.count == 1);
+  close(fds[0]);
+  close(fds[1]);
 }
