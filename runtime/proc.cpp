@@ -1326,6 +1326,7 @@ Sched::Sched(const Config& c) : cfg(c) {
   debug = read_debug_settings();
   max_threads = c.max_threads > 0 ? int(std::min<std::size_t>(c.max_threads, 1000000)) : 10000;
   coarse_now.store(nanotime());
+  start_ns = nanotime();
   stacks.init(c.guard_pages);
   install_overflow_handler();
   netpollinit(this);

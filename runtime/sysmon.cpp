@@ -31,6 +31,8 @@
 // Polling: if fibers wait on I/O and no M has polled for 10 ms (every M busy), sysmon polls
 // without blocking and queues what became ready.
 //
+// Tracing: with WEFT_DEBUG=schedtrace=MS, sysmon prints Go's scheduler line every MS ms.
+//
 // Scavenging: about once a second sysmon returns the pages of free fiber stacks that stayed
 // unused since its previous pass (scavenge_stacks in proc.cpp), like Go's background scavenger.
 //
@@ -44,6 +46,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <mutex>
 #include <vector>
 
 #include "proc.hpp"
@@ -147,10 +151,34 @@ int retake(Sched* s, std::int64_t now, std::vector<PWatch>& watch) {
   return n;
 }
 
+// schedtrace prints Go's scheduler line (WEFT_DEBUG=schedtrace=MS): threads counts the Ms and
+// sysmon; the bracket lists each P's local run queue length.
+void schedtrace(Sched* s, std::int64_t now) {
+  char buf[4096];
+  int n;
+  {
+    std::lock_guard<Lock> lk(s->lock);
+    n = std::snprintf(buf, sizeof buf,
+                      "SCHED %lldms: procs=%d idleprocs=%d threads=%d spinningthreads=%d "
+                      "idlethreads=%d runqueue=%zu [",
+                      static_cast<long long>((now - s->start_ns) / 1000000), s->nprocs,
+                      s->npidle.load(), s->mcount + 1, s->nmspinning.load(), s->nmidle,
+                      s->runq.size());
+  }
+  for (P* pp : s->allp) {
+    if (n > int(sizeof buf) - 16) break;
+    n += std::snprintf(buf + n, sizeof buf - std::size_t(n), pp->id ? " %u" : "%u", runqlen(pp));
+  }
+  n += std::snprintf(buf + n, sizeof buf - std::size_t(n), "]\n");
+  std::fputs(buf, stderr);
+}
+
 void sysmon_main(Sched* s) {
   std::vector<PWatch> watch(s->allp.size());
   std::vector<G*> ready;
   std::int64_t last_scavenge = nanotime();
+  std::int64_t last_trace = nanotime();
+  const std::int64_t trace_every = std::int64_t(s->debug.schedtrace) * 1000000;
   int idle = 0;
   std::int64_t delay = 20;  // µs
   while (!s->stopping.load()) {
@@ -159,6 +187,7 @@ void sysmon_main(Sched* s) {
     } else if (idle > 50) {
       delay = std::min<std::int64_t>(delay * 2, 10000);
     }
+    if (trace_every > 0) delay = std::min<std::int64_t>(delay, trace_every / 1000);
     std::uint32_t seen = s->sysmon_wake.load();
     if (delay >= 1000) s->sysmon_idle.store(true);
     sleep_us(s, seen, delay);
@@ -176,6 +205,10 @@ void sysmon_main(Sched* s) {
       netpoll(s, 0, ready);
       for (G* gp : ready) goready(gp);  // sysmon holds no P: they go to the global queue
       if (!ready.empty()) idle = 0;
+    }
+    if (trace_every > 0 && now - last_trace >= trace_every) {
+      schedtrace(s, now);
+      last_trace = now;
     }
     if (now - last_scavenge >= kScavengeNs) {
       scavenge_stacks(s);

@@ -261,6 +261,17 @@ int fdmutex_overflow() {
       Config{.procs = 1});
 }
 
+int schedtrace() {
+  setenv("WEFT_DEBUG", "schedtrace=20", 1);  // read when the runtime starts
+  return run(
+      [] {
+        for (int i = 0; i < 4; ++i) go([] { sleep_for(std::chrono::milliseconds(100)); });
+        sleep_for(std::chrono::milliseconds(150));
+        return 0;
+      },
+      Config{.procs = 2});
+}
+
 int thread_limit() {
   return run(
       [] {
@@ -299,6 +310,7 @@ int main(int argc, char** argv) {
   if (mode == "no_deadlock_blocking") return no_deadlock_blocking();
   if (mode == "no_deadlock_after_main") return no_deadlock_after_main();
   if (mode == "thread_limit") return thread_limit();
+  if (mode == "schedtrace") return schedtrace();
   if (mode == "fdmutex_bad_unlock") return fdmutex_bad_unlock();
   if (mode == "fdmutex_overflow") return fdmutex_overflow();
   if (mode == "netpoll_double_wait") return netpoll_double_wait();

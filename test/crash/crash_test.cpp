@@ -141,3 +141,15 @@ TEST_CASE("the thread limit and parking inside blocking() are fatal with a messa
                "socket \\(max 1048575\\)");
   expect_abort("yield_in_blocking", "weft: fiber [0-9]+: yield called inside weft::blocking\\(\\)");
 }
+
+TEST_CASE("WEFT_DEBUG=schedtrace=MS prints Go's scheduler line every MS ms", "[crash]") {
+  Outcome o = run_child("schedtrace");
+  INFO(o.err);
+  CHECK(o.code == 0);
+  std::regex line(
+      "SCHED [0-9]+ms: procs=2 idleprocs=[0-2] threads=[0-9]+ spinningthreads=[0-9]+ "
+      "idlethreads=[0-9]+ runqueue=[0-9]+ \\[[0-9]+ [0-9]+\\]\n");
+  std::ptrdiff_t n =
+      std::distance(std::sregex_iterator(o.err.begin(), o.err.end(), line), std::sregex_iterator());
+  CHECK(n >= 4);  // 150 ms at one line per 20 ms; generous for a loaded machine
+}
