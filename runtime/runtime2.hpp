@@ -259,7 +259,7 @@ struct Sched {
   std::atomic<std::uint32_t> sysmon_wake{0};  // bumped (and futex-woken) to wake sysmon early
   std::atomic<bool> sysmon_idle{false};       // sysmon is in a long sleep; entersyscall wakes it
   std::atomic<std::int64_t> coarse_now{0};    // nanotime() as of sysmon's last tick
-  std::int64_t start_ns = 0;  // nanotime() at construction (schedtrace); fixed
+  std::int64_t start_ns = 0;                  // nanotime() at construction (schedtrace); fixed
 
   Netpoll netpoll;  // the network poller (netpoll.hpp); its fields say what guards them
 
