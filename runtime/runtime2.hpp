@@ -101,7 +101,6 @@ struct G {
   std::int64_t wait_since = 0;  // nanotime() at park, for dumps
   const char* spawn_file = "";  // std::source_location of the go()/spawn() call
   unsigned spawn_line = 0;
-  void* param = nullptr;             // passed by the waker to the woken G (Go's g.param)
   M* lockedm = nullptr;              // lock_os_thread: the only M allowed to run it; owned by the G
   std::uint32_t locked = 0;          // lock_os_thread nesting depth; owned by the G
   std::uint32_t blocking_depth = 0;  // nested weft::blocking() calls; owned by the G

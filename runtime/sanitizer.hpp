@@ -82,11 +82,4 @@ inline void unpoison(const void* p, std::size_t n) {
 #endif
 }
 
-constexpr bool kAsan =
-#ifdef WEFT_ASAN
-    true;
-#else
-    false;
-#endif
-
 }  // namespace weft::detail::san
