@@ -159,8 +159,7 @@ Result<int> NetFD::accept(Addr* remote) {
   return r;
 }
 
-std::error_code NetFD::connect(const Addr& to, PollErr* poll_err) {
-  *poll_err = PollErr::none;
+std::error_code NetFD::connect(const Addr& to) {
   for (;;) {
     if (::connect(sysfd, to.raw(), to.size()) == 0) return {};
     int e = errno;
@@ -172,7 +171,6 @@ std::error_code NetFD::connect(const Addr& to, PollErr* poll_err) {
   std::error_code err;
   for (;;) {
     if (PollErr pe = weft::detail::poll_wait(pd, 'w'); pe != PollErr::none) {
-      *poll_err = pe;
       err = to_error(pe);
       break;
     }

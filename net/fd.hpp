@@ -25,7 +25,7 @@ struct NetFD {
   IoResult read(std::span<std::byte> buf);
   IoResult write(std::span<const std::byte> buf);
   Result<int> accept(Addr* remote);
-  std::error_code connect(const Addr& to, weft::detail::PollErr* timed_out);
+  std::error_code connect(const Addr& to);
   std::error_code close();
   std::error_code shutdown(int how);
   std::error_code set_deadline(std::int64_t ns, int mode);

@@ -82,8 +82,7 @@ Result<Conn> dial(std::string_view network, std::string_view address, DialOption
   if (opts.timeout.count() > 0) {
     fd->set_deadline(weft::detail::nanotime() + opts.timeout.count(), 'w');
   }
-  weft::detail::PollErr pe;
-  if (std::error_code cerr = fd->connect(a, &pe)) {
+  if (std::error_code cerr = fd->connect(a)) {
     fd->close();
     return {{}, cerr};
   }

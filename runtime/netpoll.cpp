@@ -14,7 +14,7 @@ namespace weft::detail {
 
 namespace {
 
-constexpr std::uint32_t kBlock = 256;  // pollDescs per cache block
+constexpr std::uint32_t kBlock = Netpoll::kPollBlock;  // pollDescs per cache block
 
 constexpr std::uint32_t kInfoClosing = 1, kInfoEvErr = 2, kInfoRdExpired = 4, kInfoWdExpired = 8;
 
@@ -125,18 +125,20 @@ void write_deadline(void* arg, std::uintptr_t seq) {
 PollDesc* pd_alloc(Netpoll& np) {
   std::lock_guard<Lock> lk(np.cache_lock);
   if (np.free.empty()) {
-    auto block = std::make_unique<PollDesc[]>(kBlock);
+    std::uint32_t base = np.count.load(std::memory_order_relaxed);  // only written here
+    if (base / kBlock >= Netpoll::kMaxBlocks) fatal("pollDesc cache: too many descriptors");
+    PollDesc* block = new PollDesc[kBlock];
     for (std::uint32_t i = kBlock; i-- > 0;) {
       PollDesc& pd = block[i];
-      pd.index = np.count + i;
+      pd.index = base + i;
       pd.rt.fn = read_deadline;
       pd.rt.arg = &pd;
       pd.wt.fn = write_deadline;
       pd.wt.arg = &pd;
       np.free.push_front(pd);
     }
-    np.count += kBlock;
-    np.blocks.push_back(std::move(block));
+    np.blocks[base / kBlock].store(block, std::memory_order_release);  // pairs with at()
+    np.count.store(base + kBlock, std::memory_order_release);          // pairs with at()
   }
   PollDesc* pd = &np.free.front();
   np.free.pop_front();
@@ -151,8 +153,14 @@ void pd_free(Netpoll& np, PollDesc* pd) {
 }  // namespace
 
 PollDesc* Netpoll::at(std::uint32_t index) const {
-  if (index >= count) return nullptr;
-  return &blocks[index / kBlock][index % kBlock];
+  if (index >= count.load(std::memory_order_acquire)) return nullptr;
+  return &blocks[index / kBlock].load(std::memory_order_acquire)[index % kBlock];
+}
+
+Netpoll::~Netpoll() {
+  free.clear();  // its nodes live in the blocks (safe-link hooks are walked on destruction)
+  std::uint32_t n = count.load() / kPollBlock;
+  for (std::uint32_t b = 0; b < n; ++b) delete[] blocks[b].load();
 }
 
 void netpollready(std::vector<G*>& ready, PollDesc* pd, int mode, std::uint32_t fdseq, bool everr) {

@@ -107,11 +107,17 @@ struct Netpoll {
   std::atomic<std::int64_t> poll_until{0};  // that M's wake-up deadline (0: none)
 
   Lock cache_lock;  // guards the cache
-  std::vector<std::unique_ptr<PollDesc[]>> blocks;
-  PollDescFreeList free;  // LIFO: a closed pollDesc is the next one opened
-  std::uint32_t count = 0;
+  // The cache's blocks, indexed by pollDesc index / kPollBlock. The table never moves: a block
+  // pointer is published (release) before `count` covers it (release), and the poller, which
+  // looks pollDescs up by index without cache_lock, reads count and then the block (acquire).
+  static constexpr std::uint32_t kPollBlock = 256;
+  static constexpr std::uint32_t kMaxBlocks = 8192;  // 2M pollDescs: beyond any fd limit here
+  std::unique_ptr<std::atomic<PollDesc*>[]> blocks { new std::atomic<PollDesc*>[kMaxBlocks] {} };
+  std::atomic<std::uint32_t> count{0};  // written under cache_lock
+  PollDescFreeList free;  // LIFO: a closed pollDesc is the next one opened; cache_lock
 
   PollDesc* at(std::uint32_t index) const;
+  ~Netpoll();
 };
 
 // ---- backend (netpoll_epoll.cpp) ----

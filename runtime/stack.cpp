@@ -58,13 +58,11 @@ std::uint64_t* canary_slot(const Stack& s) { return reinterpret_cast<std::uint64
 }  // namespace
 
 StackPool::~StackPool() {
-  std::size_t guard_maps = 0;
   for (const Chunk& c : chunks_) {
     san::unpoison(c.base, c.len);
     munmap(c.base, c.len);
   }
-  guard_maps = 2 * nguarded_;
-  g_guard_maps.fetch_sub(long(guard_maps));
+  g_guard_maps.fetch_sub(guard_maps_);  // exactly what new_chunk drew from the budget
 }
 
 void StackPool::init(bool guard_pages) { guard_pages_ = guard_pages; }
@@ -80,6 +78,7 @@ void StackPool::new_chunk(std::size_t size, Carve& c) {
   if (guard_pages_) {
     long want = long(2 * kGuardedPerChunk);
     if (g_guard_maps.fetch_add(want) + want <= guard_budget()) {
+      guard_maps_ += want;
       std::size_t unit = ps + size;
       std::size_t len = unit * kGuardedPerChunk;
       char* base = map_or_die(len, size);

@@ -81,6 +81,7 @@ class StackPool {
   std::unordered_map<std::size_t, Carve> carve_;  // by usable size
   std::size_t slab_slots_ = 64;                   // grows to 1024 as slabs are needed
   std::size_t nguarded_ = 0, nslab_ = 0;
+  long guard_maps_ = 0;  // mappings this pool drew from the process-wide guard budget
 };
 
 // install_overflow_handler installs the process's SIGSEGV handler once (idempotent). Faults that

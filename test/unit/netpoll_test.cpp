@@ -326,21 +326,18 @@ TEST_CASE("an event for a closed fd never reaches the pollDesc reused for its nu
     Sched* s = current_g()->sched;
     int stale = 0;
     for (int round = 0; round < 200; ++round) {
-      int reused_fd;
       {
         Pair p;
         PollDesc* pd = open_pd(p.a);
         REQUIRE(write(p.b, "x", 1) == 1);  // an EPOLLIN edge is pending for this registration
         poll_unblock(pd);
         poll_close(s, pd);
-        reused_fd = p.a;
       }        // both fds closed
       Pair q;  // very likely gets the same fd numbers, and the same pollDesc from the cache
       PollDesc* pd = open_pd(q.a);
       poll_set_deadline(s, pd, in(1ms), 'r');
       // No data was written to q: readiness here could only come from the old registration.
       if (poll_wait(pd, 'r') != PollErr::timeout) ++stale;
-      (void)reused_fd;
       close_pd(pd);
     }
     CHECK(stale == 0);
