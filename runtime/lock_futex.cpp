@@ -13,38 +13,34 @@ namespace {
 constexpr int kActiveSpin = 4;      // Go's active_spin
 constexpr int kActiveSpinCnt = 30;  // Go's active_spin_cnt (procyield iterations)
 
-inline void procyield(int n) {
-  for (int i = 0; i < n; ++i) __builtin_ia32_pause();
-}
-
 }  // namespace
 
-void Lock::lock_slow(std::uint32_t v) {
+void key_lock_slow(std::atomic<std::uint32_t>* key, std::uint32_t v) {
   // v is what we swapped out: 1 or 2. If 2, we must keep 2 in the key when we take the lock, so
   // that our unlock wakes the other sleepers.
   std::uint32_t wait = v;
   for (;;) {
     for (int i = 0; i < kActiveSpin; ++i) {
-      while (key_.load(std::memory_order_relaxed) == 0) {
+      while (key->load(std::memory_order_relaxed) == 0) {
         std::uint32_t z = 0;
-        if (key_.compare_exchange_weak(z, wait)) return;
+        if (key->compare_exchange_weak(z, wait)) return;
       }
       procyield(kActiveSpinCnt);
     }
-    while (key_.load(std::memory_order_relaxed) == 0) {
+    while (key->load(std::memory_order_relaxed) == 0) {
       std::uint32_t z = 0;
-      if (key_.compare_exchange_weak(z, wait)) return;
+      if (key->compare_exchange_weak(z, wait)) return;
     }
     sched_yield();
-    if (key_.exchange(2) == 0) return;
+    if (key->exchange(2) == 0) return;
     wait = 2;
-    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&key_), FUTEX_WAIT | FUTEX_PRIVATE_FLAG, 2,
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(key), FUTEX_WAIT | FUTEX_PRIVATE_FLAG, 2,
             nullptr, nullptr, 0);
   }
 }
 
-void Lock::wake() {
-  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&key_), FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1,
+void key_wake(std::atomic<std::uint32_t>* key) {
+  syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(key), FUTEX_WAKE | FUTEX_PRIVATE_FLAG, 1,
           nullptr, nullptr, 0);
 }
 

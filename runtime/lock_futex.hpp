@@ -12,24 +12,39 @@
 
 namespace weft::detail {
 
+// procyield spins `cycles` times on the CPU's spin-wait hint (Go's procyield).
+inline void procyield(int cycles) {
+  for (int i = 0; i < cycles; ++i) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    asm volatile("yield" ::: "memory");
+#endif
+  }
+}
+
+// key_lock / key_unlock: the algorithm on a bare key word, for runtime structures whose storage
+// lives in public headers (weft::Cond's notify list). Lock wraps them.
+void key_lock_slow(std::atomic<std::uint32_t>* key, std::uint32_t v);
+void key_wake(std::atomic<std::uint32_t>* key);
+inline void key_lock(std::atomic<std::uint32_t>* key) {
+  std::uint32_t v = key->exchange(1);
+  if (v != 0) key_lock_slow(key, v);
+}
+inline void key_unlock(std::atomic<std::uint32_t>* key) {
+  if (key->exchange(0) == 2) key_wake(key);
+}
+
 class Lock {
  public:
-  void lock() {
-    std::uint32_t v = key_.exchange(1);
-    if (v == 0) return;
-    lock_slow(v);
-  }
-  void unlock() {
-    if (key_.exchange(0) == 2) wake();
-  }
+  void lock() { key_lock(&key_); }
+  void unlock() { key_unlock(&key_); }
   bool try_lock() {
     std::uint32_t z = 0;
     return key_.compare_exchange_strong(z, 1);
   }
 
  private:
-  void lock_slow(std::uint32_t v);
-  void wake();
   std::atomic<std::uint32_t> key_{0};
 };
 

@@ -95,6 +95,7 @@
 #include "debug.hpp"
 #include "runq.hpp"
 #include "sanitizer.hpp"
+#include "time.hpp"
 #include "timer.hpp"
 #include "netpoll.hpp"
 
@@ -979,6 +980,22 @@ const char* wait_reason_name(WaitReason r) {
       return "sync.Mutex.Lock";
     case WaitReason::blocking:
       return "blocking call";
+    case WaitReason::chan_send_nil:
+      return "chan send (nil chan)";
+    case WaitReason::chan_receive_nil:
+      return "chan receive (nil chan)";
+    case WaitReason::select_no_cases:
+      return "select (no cases)";
+    case WaitReason::rwmutex_rlock:
+      return "sync.RWMutex.RLock";
+    case WaitReason::rwmutex_lock:
+      return "sync.RWMutex.Lock";
+    case WaitReason::waitgroup_wait:
+      return "sync.WaitGroup.Wait";
+    case WaitReason::cond_wait:
+      return "sync.Cond.Wait";
+    case WaitReason::semacquire:
+      return "semacquire";
   }
   return "?";
 }
@@ -1300,6 +1317,30 @@ void sleep_until_ns(std::int64_t when) {
 
 std::int64_t steady_now_ns() { return nanotime(); }
 
+std::uint32_t cheaprand() {
+  if (M* m = tls_m) return fastrand(m);
+  thread_local std::uint32_t x = 0;
+  if (x == 0) x = std::uint32_t(nanotime()) | 1u;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
+  return x;
+}
+
+bool sync_can_spin(int iter) {
+  // Spinning is worth it only while another P runs the holder and nothing here waits to run.
+  constexpr int kActiveSpin = 4;
+  M* m = tls_m;
+  if (iter >= kActiveSpin || !m || !m->p) return false;
+  Sched* s = m->sched;
+  static const unsigned ncpu = std::thread::hardware_concurrency();
+  if (s->nprocs <= 1 || ncpu <= 1) return false;
+  if (s->nprocs <=
+      s->npidle.load(std::memory_order_relaxed) + s->nmspinning.load(std::memory_order_relaxed) + 1)
+    return false;
+  return runqempty(m->p);
+}
+
 Sched* current_sched(const char* op) {
   M* m = tls_m;
   if (!m || !m->curg)
@@ -1330,6 +1371,7 @@ Sched::Sched(const Config& c) : cfg(c) {
   stacks.init(c.guard_pages);
   install_overflow_handler();
   netpollinit(this);
+  timerpool = new TimerPool;
   for (int i = 0; i < nprocs; ++i) {
     P* pp = new P;
     pp->id = i;
@@ -1345,6 +1387,7 @@ Sched::~Sched() {
   stopping.store(true);
   sysmon_stop(this);  // joined already after a shutdown(); a bare Sched (tests) stops it here
   netpollfini(this);
+  timerpool_destroy(timerpool);
   for (G* gp : allgs) {
     san::fiber_destroy(gp->tsan_fiber);
     delete gp;

@@ -45,6 +45,15 @@ void gopark(UnlockFn unlockf, void* arg, WaitReason reason);
 // goready makes a parked G runnable. Callable from fibers, g0 and foreign threads.
 void goready(G* gp);
 
+// cheaprand: a fast pseudo-random number (select's poll order, sema's treap-free tie breaks);
+// per-M state on Ms, per-thread elsewhere. Not for anything that needs real randomness.
+std::uint32_t cheaprand();
+
+// sync_can_spin says whether a fiber contending for a sync.Mutex may spin (iteration `iter`)
+// instead of parking: more than one P, another P running, this P's queue empty, fewer than 4
+// rounds so far. Go's sync_runtime_canSpin.
+bool sync_can_spin(int iter);
+
 // MCallFn runs on g0 after gp's registers are saved; it returns a G to run at once, or null to
 // schedule. Go's mcall(fn).
 using MCallFn = G* (*)(G* gp, void* arg);

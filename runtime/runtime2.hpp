@@ -29,6 +29,7 @@ namespace weft::detail {
 struct M;
 struct P;
 struct Sched;
+struct TimerPool;
 
 // GStatus: the life of a fiber. Each state names who owns the G (and so may change it) and which
 // queue, if any, holds it. Every change goes through casgstatus(), which checks the old state.
@@ -49,14 +50,22 @@ const char* gstatus_name(GStatus s);
 // WaitReason: why a G is parked, for dumps. Go's waitReason strings.
 enum class WaitReason : std::uint8_t {
   none,
-  park,          // "park": a bare gopark (tests, low-level primitives)
-  io_wait,       // "IO wait"
-  chan_receive,  // "chan receive"
-  chan_send,     // "chan send"
-  select,        // "select"
-  sleep,         // "sleep"
-  mutex_lock,    // "sync.Mutex.Lock"
-  blocking,      // "blocking call"
+  park,              // "park": a bare gopark (tests, low-level primitives)
+  io_wait,           // "IO wait"
+  chan_receive,      // "chan receive"
+  chan_send,         // "chan send"
+  select,            // "select"
+  sleep,             // "sleep"
+  mutex_lock,        // "sync.Mutex.Lock"
+  blocking,          // "blocking call"
+  chan_send_nil,     // "chan send (nil chan)"
+  chan_receive_nil,  // "chan receive (nil chan)"
+  select_no_cases,   // "select (no cases)"
+  rwmutex_rlock,     // "sync.RWMutex.RLock"
+  rwmutex_lock,      // "sync.RWMutex.Lock"
+  waitgroup_wait,    // "sync.WaitGroup.Wait"
+  cond_wait,         // "sync.Cond.Wait"
+  semacquire,        // "semacquire" (weft::Semaphore, sync.Once)
 };
 
 const char* wait_reason_name(WaitReason r);
@@ -110,6 +119,14 @@ struct G {
   void* tsan_fiber = nullptr;   // TSan: its fiber context; created with the G, never changes
   Timer timer;                  // sleep_for/sleep_until; type-stable with the G (timer.hpp T4)
   std::int64_t sleep_when = 0;  // deadline for the park in sleep_until; owned by the G
+  // select_state: (select sequence << 1) | done. The G bumps the sequence with done = 0 before
+  // enqueueing a select's sudogs; the first waker to CAS done 0 -> 1 (a channel operation that
+  // dequeued one of its sudogs, or its on_after timer for that sequence) owns the wakeup
+  // (Go's g.selectDone). seq_cst.
+  std::atomic<std::uint64_t> select_state{0};
+  // param: the sudog that completed this G's wait (Go's g.param), null for a timeout. Written by
+  // the waker before goready, read by the G after it runs again (goready orders them).
+  void* param = nullptr;
 };
 
 // GRunq: the global run queue (FIFO). GFreeList: free Gs (LIFO, so the most recently used
@@ -260,6 +277,7 @@ struct Sched {
   std::atomic<std::int64_t> coarse_now{0};    // nanotime() as of sysmon's last tick
   std::int64_t start_ns = 0;                  // nanotime() at construction (schedtrace); fixed
 
+  TimerPool* timerpool = nullptr;  // weft::Timer & co. (time.hpp); created and destroyed with us
   Netpoll netpoll;  // the network poller (netpoll.hpp); its fields say what guards them
 
   std::vector<P*> allp;  // fixed after construction

@@ -118,9 +118,10 @@ bool timer_del(Timer* t) {
   return del_locked(t);
 }
 
-bool timer_mod(Sched* s, Timer* t, std::int64_t when, std::uintptr_t seq) {
+bool timer_mod(Sched* s, Timer* t, std::int64_t when, std::uintptr_t seq, std::int64_t period) {
   std::lock_guard<Lock> lk(t->mu);
   bool was = del_locked(t);
+  if (period >= 0) t->period = period;
   add_locked(s, t, when, seq);
   return was;
 }

@@ -45,7 +45,9 @@ void timer_add(Sched* s, Timer* t, std::int64_t when, std::uintptr_t seq = 0);
 // or been deleted (Go's deltimer / Timer.Stop).
 bool timer_del(Timer* t);
 // timer_mod re-arms t at `when`, pending or not; true if it was pending (Go's Timer.Reset).
-bool timer_mod(Sched* s, Timer* t, std::int64_t when, std::uintptr_t seq = 0);
+// period >= 0 replaces t->period (changed while t is in no heap).
+bool timer_mod(Sched* s, Timer* t, std::int64_t when, std::uintptr_t seq = 0,
+               std::int64_t period = -1);
 
 // checktimers runs pp's timers due by `now`; called by an M holding a P (pp is its own P or a
 // victim's). Returns pp's next `when` after running (0: none).

@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <sstream>
+#include <string>
 
 #include <catch2/catch.hpp>
 #include <weft/weft.hpp>
@@ -79,6 +81,36 @@ inline long stress_scale() {
 inline long tid() { return syscall(SYS_gettid); }
 
 using weft::detail::sched_of;
+
+// count_waiting counts rt's fibers parked with wait reason `reason` (as the fiber dump names it:
+// "chan receive", "select", "sync.Mutex.Lock"...). Any thread.
+inline int count_waiting(weft::Runtime& rt, const char* reason) {
+  std::ostringstream os;
+  rt.dump_fibers(os);
+  std::string dump = os.str(), needle = std::string("[") + reason;
+  int n = 0;
+  for (std::size_t at = dump.find(needle); at != std::string::npos;
+       at = dump.find(needle, at + 1)) {
+    char next = dump[at + needle.size()];
+    if (next == ']' || next == ',') ++n;
+  }
+  return n;
+}
+
+// wait_until_waiting waits (yielding; from a fiber or a thread) until n fibers of rt wait for
+// `reason`. False after 10 s.
+inline bool wait_until_waiting(weft::Runtime& rt, const char* reason, int n) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (count_waiting(rt, reason) < n) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    if (weft::in_fiber()) {
+      weft::yield();
+    } else {
+      std::this_thread::yield();
+    }
+  }
+  return true;
+}
 
 // rss_bytes is the process's resident set size.
 inline long rss_bytes() {

@@ -29,7 +29,7 @@ TEST_CASE("timers run in deadline order, each once; deleted ones never", "[unit]
   Sched s(Config{.procs = 1});  // no M runs: the test drives checktimers itself
   P* pp = s.allp[0];
   Fired f;
-  std::vector<Timer> ts(500);
+  std::vector<detail::Timer> ts(500);
   std::mt19937 rng(7);
   std::vector<std::int64_t> whens;
   for (std::size_t i = 0; i < ts.size(); ++i) {
@@ -68,7 +68,7 @@ TEST_CASE("periodic timers re-arm and skip missed periods", "[unit][timer]") {
   Sched s(Config{.procs = 1});
   P* pp = s.allp[0];
   Fired f;
-  Timer t;
+  detail::Timer t;
   t.fn = Fired::fn;
   t.arg = &f;
   t.period = 10;
@@ -228,7 +228,7 @@ TEST_CASE("timers fire while fibers keep every P busy (Go's TestTimerFairness 1 
       spinners.wait();
       // 2: each busy fiber waits for its own timer (fired by the runtime, not by a sleep).
       std::atomic<int> fired{0};
-      std::vector<Timer> timers(2 * procs);
+      std::vector<detail::Timer> timers(2 * procs);
       Latch busy(int(2 * procs));
       for (unsigned i = 0; i < 2 * procs; ++i) {
         timers[i].fn = [](void* arg, std::uintptr_t) {

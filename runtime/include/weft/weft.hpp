@@ -13,7 +13,14 @@
 #include <type_traits>
 #include <utility>
 
+#include <weft/detail/deadline.hpp>
 #include <weft/detail/spawn.hpp>
+
+// The rest of the toolkit: channels and select, sync, timers, contexts.
+#include <weft/chan.hpp>
+#include <weft/context.hpp>
+#include <weft/sync.hpp>
+#include <weft/time.hpp>
 
 namespace weft {
 
@@ -84,31 +91,14 @@ void dump_fibers(std::ostream& os);
 // overflowing. Never returns early. Calling it outside a fiber is a fatal error.
 template <class Rep, class Period>
 void sleep_for(std::chrono::duration<Rep, Period> d) {
-  using namespace std::chrono;
   if (d <= d.zero()) return;
-  std::int64_t now = detail::steady_now_ns();
-  constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
-  // Compare in floating point so that durations::max() of any unit cannot overflow.
-  double ns = duration<double, std::nano>(d).count();
-  std::int64_t when = ns >= double(kMax - now) ? kMax : now + std::int64_t(ns);
-  if (when < kMax && nanoseconds(when - now) < d) ++when;  // rounding must not make it early
-  detail::sleep_until_ns(when);
+  detail::sleep_until_ns(detail::deadline_after_ns(d));
 }
 
 // sleep_until parks the calling fiber until tp has passed (at once if it already has).
 template <class Clock, class Duration>
 void sleep_until(std::chrono::time_point<Clock, Duration> tp) {
-  if constexpr (std::is_same_v<Clock, std::chrono::steady_clock>) {
-    using namespace std::chrono;
-    auto since = tp.time_since_epoch();
-    constexpr auto kMax = std::numeric_limits<std::int64_t>::max();
-    double ns = duration<double, std::nano>(since).count();
-    std::int64_t when = ns >= double(kMax) ? kMax : ns <= 0 ? 0 : std::int64_t(ns);
-    if (when < kMax && std::chrono::nanoseconds(when) < since) ++when;
-    detail::sleep_until_ns(when);
-  } else {
-    sleep_for(tp - Clock::now());
-  }
+  detail::sleep_until_ns(detail::deadline_at_ns(tp));
 }
 
 // fiber_id is the calling fiber's id (Go's goid), unique within its runtime; 0 outside a fiber.
