@@ -290,6 +290,74 @@ int yield_in_blocking() {
 
 }  // namespace
 
+// ---- channels and sync (issue "Go's concurrency toolkit") ----
+
+int mutex_unlock_unlocked() {
+  return run([] {
+    Mutex m;
+    m.unlock();
+  });
+}
+
+int rwmutex_runlock_unlocked() {
+  return run([] {
+    RWMutex m;
+    m.unlock_shared();
+  });
+}
+
+int rwmutex_unlock_unlocked() {
+  return run([] {
+    RWMutex m;
+    m.unlock();
+  });
+}
+
+int waitgroup_negative() {
+  return run([] {
+    WaitGroup wg;
+    wg.add(1);
+    wg.done();
+    wg.done();
+  });
+}
+
+int chan_recv_outside() {
+  Runtime rt(Config{.procs = 1});
+  Chan<int> c(0);
+  c.recv();  // not a fiber: fatal
+  return 0;
+}
+
+int select_outside() {
+  Runtime rt(Config{.procs = 1});
+  Chan<int> c(0);
+  select(on_recv(c));
+  return 0;
+}
+
+int deadlock_chan() {
+  return run([] {
+    Chan<int> a(0), b(0);
+    go([=] { b.send(*a.recv()); });
+    b.recv();  // both wait: nobody sends on a
+  });
+}
+
+int deadlock_select_nil() {
+  return run([] {
+    Chan<int> nil;
+    Mutex m;
+    go([&] {
+      m.lock();
+      select(on_recv(nil));
+    });
+    yield();
+    m.lock();  // held forever by a fiber blocked on a nil channel
+    m.lock();
+  });
+}
+
 int main(int argc, char** argv) {
   if (argc != 2) {
     std::fprintf(stderr, "usage: crash_programs MODE\n");
@@ -319,6 +387,14 @@ int main(int argc, char** argv) {
   if (mode == "deadlock_after_sleep") return deadlock_after_sleep();
   if (mode == "sleep_outside") return sleep_outside();
   if (mode == "yield_in_blocking") return yield_in_blocking();
+  if (mode == "mutex_unlock_unlocked") return mutex_unlock_unlocked();
+  if (mode == "rwmutex_runlock_unlocked") return rwmutex_runlock_unlocked();
+  if (mode == "rwmutex_unlock_unlocked") return rwmutex_unlock_unlocked();
+  if (mode == "waitgroup_negative") return waitgroup_negative();
+  if (mode == "chan_recv_outside") return chan_recv_outside();
+  if (mode == "select_outside") return select_outside();
+  if (mode == "deadlock_chan") return deadlock_chan();
+  if (mode == "deadlock_select_nil") return deadlock_select_nil();
   std::fprintf(stderr, "crash_programs: unknown mode %s\n", argv[1]);
   return 2;
 }

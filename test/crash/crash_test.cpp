@@ -153,3 +153,27 @@ TEST_CASE("WEFT_DEBUG=schedtrace=MS prints Go's scheduler line every MS ms", "[c
       std::distance(std::sregex_iterator(o.err.begin(), o.err.end(), line), std::sregex_iterator());
   CHECK(n >= 4);  // 150 ms at one line per 20 ms; generous for a loaded machine
 }
+
+TEST_CASE("sync and channel misuse is fatal with Go's messages, naming the fiber", "[crash]") {
+  expect_abort("mutex_unlock_unlocked", "^weft: fiber [0-9]+: sync: unlock of unlocked mutex\n");
+  expect_abort("rwmutex_runlock_unlocked",
+               "^weft: fiber [0-9]+: sync: RUnlock of unlocked RWMutex\n");
+  expect_abort("rwmutex_unlock_unlocked",
+               "^weft: fiber [0-9]+: sync: Unlock of unlocked RWMutex\n");
+  expect_abort("waitgroup_negative", "^weft: fiber [0-9]+: sync: negative WaitGroup counter\n");
+  expect_abort("chan_recv_outside", "^weft: chan receive: cannot park outside a fiber\n");
+  expect_abort("select_outside", "^weft: select: cannot park outside a fiber\n");
+}
+
+TEST_CASE("fibers blocked on channels, select and mutexes are a reported deadlock", "[crash]") {
+  Outcome o = run_child("deadlock_chan");
+  INFO("stderr:\n" << o.err);
+  CHECK(o.code == 2);
+  CHECK(std::regex_search(o.err, std::regex("^fatal error: all fibers are asleep - deadlock!\n")));
+  CHECK(std::regex_search(o.err, std::regex("fiber [0-9]+ \\[chan receive\\]:")));
+  Outcome p = run_child("deadlock_select_nil");
+  INFO("stderr:\n" << p.err);
+  CHECK(p.code == 2);
+  CHECK(std::regex_search(p.err, std::regex("fiber [0-9]+ \\[select \\(no cases\\)\\]:")));
+  CHECK(std::regex_search(p.err, std::regex("fiber [0-9]+ \\[sync.Mutex.Lock\\]:")));
+}

@@ -271,9 +271,15 @@ TEST_CASE("chan: move-only and non-trivial elements; buffered values destroyed w
     CHECK(Counted::live.load() == 0);  // the channel destroyed its 4 buffered values
     {
       Chan<Counted> c(0);  // unbuffered: moved straight between the two frames
-      go([c]() mutable { c.send(Counted(11)); });
+      WaitGroup wg;
+      wg.add(1);
+      go([c, &wg] {
+        c.send(Counted(11));  // its moved-from temporary lives until send returns
+        wg.done();
+      });
       auto v = c.recv();
       CHECK(v->v == 11);
+      wg.wait();
     }
     CHECK(Counted::live.load() == 0);
   });

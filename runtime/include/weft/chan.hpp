@@ -18,7 +18,8 @@
 namespace weft {
 
 // Chan<T> is a channel of T with Go's semantics and reference semantics: copies share one
-// channel, which lives while any copy (or a fiber blocked on it) does. A default-constructed Chan
+// channel, which lives while any copy (or a fiber blocked on it) does; operations are const, as
+// on a shared_ptr, since they change the channel, not the handle. A default-constructed Chan
 // is Go's nil channel: sends and receives on it block forever and select never picks it.
 //
 //   Chan<int> ch(10);            // capacity 10; Chan<int>(0) is unbuffered
@@ -60,32 +61,32 @@ class Chan {
   // send delivers v: straight to a waiting receiver, else into the buffer, else it parks until a
   // receiver takes it. Throws closed_channel if the channel is closed (also if it gets closed
   // while this send waits); v is then left as it was.
-  void send(T&& v) { detail::chansend(c_, &v, true); }
-  void send(const T& v) requires std::copy_constructible<T> {
+  void send(T&& v) const { detail::chansend(c_, &v, true); }
+  void send(const T& v) const requires std::copy_constructible<T> {
     T copy(v);
     detail::chansend(c_, &copy, true);
   }
 
   // recv takes the next value, parking while there is none. nullopt: closed and drained.
-  std::optional<T> recv() { return take(true).second; }
+  std::optional<T> recv() const { return take(true).second; }
 
   // try_send sends only if that needs no wait; false (v untouched) otherwise. Throws
   // closed_channel on a closed channel.
-  bool try_send(T&& v) { return detail::chansend(c_, &v, false); }
-  bool try_send(const T& v) requires std::copy_constructible<T> {
+  bool try_send(T&& v) const { return detail::chansend(c_, &v, false); }
+  bool try_send(const T& v) const requires std::copy_constructible<T> {
     T copy(v);
     return detail::chansend(c_, &copy, false);
   }
 
   // try_recv takes a value only if one is available now; nullopt when none is (or the channel
   // is closed and drained: see recv_status for telling the two apart).
-  std::optional<T> try_recv() { return take(false).second; }
+  std::optional<T> try_recv() const { return take(false).second; }
 
   // RecvStatus: Go's `v, ok := <-ch` for the non-blocking case.
   enum class RecvStatus { received, empty, closed };
   // try_recv_status is try_recv that also says why nothing came: empty now, or closed and
   // drained.
-  std::pair<RecvStatus, std::optional<T>> try_recv_status() {
+  std::pair<RecvStatus, std::optional<T>> try_recv_status() const {
     auto [selected, v] = take(false);
     if (v) return {RecvStatus::received, std::move(v)};
     return {selected ? RecvStatus::closed : RecvStatus::empty, std::nullopt};
@@ -93,7 +94,7 @@ class Chan {
 
   // close: no more sends; receivers drain the buffer, then get nullopt. Closing a closed or a
   // nil channel throws closed_channel.
-  void close() { detail::closechan(c_); }
+  void close() const { detail::closechan(c_); }
 
   // len: values buffered now (racy, like Go's len(ch)); cap: the capacity.
   std::size_t len() const noexcept { return detail::chanlen(c_); }
@@ -107,7 +108,7 @@ class Chan {
   detail::Hchan* hchan() const noexcept { return c_; }
 
  private:
-  std::pair<bool, std::optional<T>> take(bool block) {
+  std::pair<bool, std::optional<T>> take(bool block) const {
     alignas(T) unsigned char buf[sizeof(T)];
     detail::RecvResult r = detail::chanrecv(c_, buf, block);
     if (!r.received) return {r.selected, std::nullopt};
