@@ -39,6 +39,29 @@ void check_fiber(WaitReason reason) {
   if (!current_g()) fatal("%s: cannot park outside a fiber", wait_reason_name(reason));
 }
 
+// chan_park queues the calling fiber on q (c locked) and parks until a peer or close dequeues
+// it; the park commit unlocks c. Returns the sudog's success (false: woken by close).
+bool chan_park(Hchan* c, WaitQ& q, void* elem, WaitReason reason) {
+  G* gp = current_g();
+  if (!gp) {
+    c->lock.unlock();
+    check_fiber(reason);
+  }
+  Sudog sg;
+  sg.g = gp;
+  sg.elem = elem;
+  sg.c = c;
+  gp->param = nullptr;
+  q.push_back(sg);
+  try {
+    gopark(chan_park_commit, c, reason);
+  } catch (const ForcedUnwind&) {
+    unlink_after_unwind(c, &sg, q);
+    throw;
+  }
+  return sg.success;
+}
+
 }  // namespace
 
 Hchan* makechan(const ElemOps* ops, std::size_t size, std::size_t align, std::size_t cap) {
@@ -168,25 +191,9 @@ bool chansend(Hchan* c, void* elem, bool block) {
     c->lock.unlock();
     return false;
   }
-  G* gp = current_g();
-  if (!gp) {
-    c->lock.unlock();
-    check_fiber(WaitReason::chan_send);
-  }
-  Sudog sg;
-  sg.g = gp;
-  sg.elem = elem;
-  sg.c = c;
-  gp->param = nullptr;
-  c->sendq.push_back(sg);
-  try {
-    gopark(chan_park_commit, c, WaitReason::chan_send);
-  } catch (const ForcedUnwind&) {
-    unlink_after_unwind(c, &sg, c->sendq);
-    throw;
-  }
+  bool success = chan_park(c, c->sendq, elem, WaitReason::chan_send);
   // Woken by a receiver (success: it took the value) or by close (the value stays here).
-  if (!sg.success) throw closed_channel("send on closed channel");
+  if (!success) throw closed_channel("send on closed channel");
   return true;
 }
 
@@ -225,24 +232,7 @@ RecvResult chanrecv(Hchan* c, void* elem, bool block) {
     c->lock.unlock();
     return {false, false};
   }
-  G* gp = current_g();
-  if (!gp) {
-    c->lock.unlock();
-    check_fiber(WaitReason::chan_receive);
-  }
-  Sudog sg;
-  sg.g = gp;
-  sg.elem = elem;
-  sg.c = c;
-  gp->param = nullptr;
-  c->recvq.push_back(sg);
-  try {
-    gopark(chan_park_commit, c, WaitReason::chan_receive);
-  } catch (const ForcedUnwind&) {
-    unlink_after_unwind(c, &sg, c->recvq);
-    throw;
-  }
-  return {true, sg.success};
+  return {true, chan_park(c, c->recvq, elem, WaitReason::chan_receive)};
 }
 
 void closechan(Hchan* c) {

@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <thread>
@@ -73,6 +74,9 @@ inline long stress_scale() {
   long s = d && std::strstr(d, "migrate=1") ? 20 : 1;
   return kSanitized ? s * 200 : s;
 }
+
+// rounds scales an iteration count down by stress_scale(), keeping at least one.
+inline int rounds(int n) { return std::max(1, int(n / stress_scale())); }
 
 // tid is the calling thread's kernel id, read afresh on every call. Not std::this_thread::get_id
 // or pthread_self: glibc declares pthread_self `const`, so the compiler may reuse its value across

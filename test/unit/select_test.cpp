@@ -11,11 +11,7 @@ using namespace weft;
 using namespace std::chrono_literals;
 using weft_test::each_procs;
 
-namespace {
-
-int rounds(int n) { return std::max(1, int(n / weft_test::stress_scale())); }
-
-}  // namespace
+using weft_test::rounds;
 
 TEST_CASE("select: picks a ready case, runs its callback, returns its position", "[unit][select]") {
   Runtime rt(Config{.procs = 1});

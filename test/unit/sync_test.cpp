@@ -14,11 +14,7 @@ using namespace weft;
 using namespace std::chrono_literals;
 using weft_test::each_procs;
 
-namespace {
-
-int rounds(int n) { return std::max(1, int(n / weft_test::stress_scale())); }
-
-}  // namespace
+using weft_test::rounds;
 
 TEST_CASE("Mutex: std lockables, try_lock", "[unit][sync]") {
   Runtime rt(Config{.procs = 1});
