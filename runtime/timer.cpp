@@ -132,15 +132,22 @@ std::int64_t checktimers(P* pp, std::int64_t now) {
   std::unique_lock<Lock> lk(pp->timers_lock);
   while (!pp->timers.empty() && pp->timers[0]->when <= now) {
     Timer* t = pp->timers[0];
-    heap_remove(pp, t);
+    // Read what the run needs before heap_remove publishes pp = null: a concurrent timer_del
+    // that sees null (acquire) lets its owner re-arm and rewrite t at once, so these reads must
+    // happen before that release store.
     auto fn = t->fn;
     void* arg = t->arg;
     std::uintptr_t seq = t->seq;
-    if (t->period > 0) {  // re-arm before running, as Go does; skip missed periods
+    if (t->period > 0) {
+      // Re-arm in place before running, as Go does (skipping missed periods): it never leaves
+      // the heap, so a concurrent timer_del always finds it pending and removes it.
       std::int64_t w = t->when + t->period;
       if (w <= now) w = now + t->period;
       t->when = w;
-      heap_push(pp, t);
+      sift_down(pp, 0);
+      publish_min(pp);
+    } else {
+      heap_remove(pp, t);
     }
     lk.unlock();  // T2/T4: fn runs without the heap lock
     fn(arg, seq);

@@ -6,9 +6,11 @@
 //  T1. A pending timer is in exactly one heap, at Timer::idx, and Timer::pp is that heap's P.
 //      pp and idx change only under that P's timers_lock.
 //  T2. Add, delete and modify of one timer are serialized by Timer::mu (lock order: Timer::mu,
-//      then P::timers_lock). Running a timer takes only the heap's lock: it pops the timer (pp
-//      becomes null, so a concurrent delete reports "already fired"), re-pushes it if periodic,
-//      and calls fn with the heap lock released.
+//      then P::timers_lock). Running a timer takes only the heap's lock: it reads fn, arg and
+//      seq, then pops a one-shot timer (pp becomes null, so a concurrent delete reports "already
+//      fired" and the owner may reuse the Timer at once) or re-arms a periodic one in place (it
+//      stays pending, so a concurrent delete always stops it), and calls fn with the heap lock
+//      released.
 //  T3. P::timer0_when is the heap's earliest `when` (0: empty), stored under the lock and read
 //      without it as a hint: by schedule() to skip the lock, by the idle M that sleeps until the
 //      next timer, and by checkdead (pending timers are possible wakers: no deadlock).
