@@ -146,3 +146,22 @@ TEST_CASE("time: timers pending at shutdown release their channels", "[unit][tim
   REQUIRE(weft_test::wait_until_waiting(rt, "chan receive", 1));
   rt.shutdown();
 }
+
+TEST_CASE(
+    "time: huge and negative durations neither overflow nor fire early (Go's "
+    "TestOverflowSleep, TestAfterTick)",
+    "[unit][time]") {
+  Runtime rt(Config{.procs = 2});
+  rt.block_on([] {
+    // A duration that overflows any deadline arithmetic must never fire...
+    auto never = after(std::chrono::nanoseconds::max());
+    auto never_h = after(std::chrono::hours::max());
+    CHECK(select(on_recv(never), on_recv(never_h), on_after(25ms)) == 2);
+    // ...and the most negative one fires at once.
+    CHECK(select(on_recv(after(std::chrono::nanoseconds::min())), on_after(10s)) == 0);
+    // Ten afters in a row: each waits its full duration.
+    auto t0 = Clock::now();
+    for (int i = 0; i < 10; ++i) after(2ms).recv();
+    CHECK(Clock::now() - t0 >= 20ms);
+  });
+}
