@@ -11,6 +11,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <limits>
 
 #include <weft/detail/spawn.hpp>
 
@@ -41,7 +42,9 @@ void notesleep(Note* n) {
 }
 
 bool notetsleep(Note* n, std::int64_t ns) {
-  std::int64_t deadline = nanotime() + ns;
+  std::int64_t now = nanotime();
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+  std::int64_t deadline = ns > kMax - now ? kMax : now + ns;  // saturate: "forever"
   while (n->key.load() == 0) {
     std::int64_t left = deadline - nanotime();
     if (left <= 0) return false;
