@@ -1,5 +1,8 @@
-// errors: weft::net's error category, with Go's messages.
-#include <weft/net.hpp>
+// errors: weft::net's error category, with Go's messages (net.ErrClosed, os.ErrDeadlineExceeded,
+// io.EOF, DNSError). Go's net/net.go and internal/poll/fd.go.
+#include <weft/net/errors.hpp>
+
+#include <string>
 
 namespace weft::net {
 
@@ -24,6 +27,10 @@ class Category : public std::error_category {
         return "not pollable";
       case errc::no_such_host:
         return "no such host";
+      case errc::lookup_failed:
+        return "name resolution failed";
+      case errc::no_suitable_address:
+        return "no suitable address found";
     }
     return "unknown weft.net error";
   }

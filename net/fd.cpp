@@ -1,5 +1,6 @@
 // fd: netFD — EAGAIN becomes a park on the pollDesc; close is deferred to the last reference.
-// Go's src/internal/poll/fd_unix.go.
+// Go's src/internal/poll/fd_unix.go (Read, Write, ReadFrom, WriteTo, Accept) and net/fd_unix.go
+// (connect). The loops' rules are at the top of fd.hpp.
 #include "fd.hpp"
 
 #include <sys/socket.h>
@@ -12,12 +13,6 @@
 namespace weft::net::detail {
 
 using weft::detail::PollErr;
-
-namespace {
-
-std::error_code sys(int e) { return {e, std::system_category()}; }
-
-}  // namespace
 
 std::error_code to_error(PollErr e) {
   switch (e) {
@@ -41,56 +36,61 @@ std::error_code NetFD::init() {
 
 NetFD::~NetFD() {
   // The last Conn/Listener copy is gone: close if nobody did (no operation can be running:
-  // each holds a copy of the shared_ptr).
-  if (mu.increfAndClose()) {
-    if (pd) weft::detail::poll_unblock(pd);
-    if (mu.decref()) destroy();
-  }
+  // each runs on a copy of the shared_ptr).
+  if (mark_closed() && mu.decref()) destroy();
+}
+
+bool NetFD::mark_closed() {
+  if (!mu.increfAndClose()) return false;
+  if (pd) weft::detail::poll_unblock(pd);  // wakes readers and writers: they see errc::closed
+  if (!unlink_path.empty()) ::unlink(unlink_path.c_str());  // first close only: we are it
+  return true;
 }
 
 void NetFD::destroy() {
   if (pd) weft::detail::poll_close(sched, pd);
   pd = nullptr;
-  if (sysfd >= 0) ::close(sysfd);
-  sysfd = -1;
+  ::close(sysfd);
 }
 
 std::error_code NetFD::close() {
-  if (!mu.increfAndClose()) return make_error_code(errc::closed);
-  weft::detail::poll_unblock(pd);  // wakes readers and writers: they see errc::closed
+  if (!mark_closed()) return make_error_code(errc::closed);
   if (mu.decref()) destroy();
   return {};
 }
 
+namespace {
+
+// retry handles a failed system call's errno inside an I/O loop: true to try again (EINTR, or
+// EAGAIN and the fd became ready), false with *err set otherwise.
+bool retry(weft::detail::PollDesc* pd, int mode, int e, std::error_code* err) {
+  if (e == EINTR) return true;
+  if (e == EAGAIN) {
+    PollErr pe = weft::detail::poll_wait(pd, mode);
+    *err = to_error(pe);
+    return pe == PollErr::none;
+  }
+  *err = sys(e);
+  return false;
+}
+
+}  // namespace
+
 IoResult NetFD::read(std::span<std::byte> buf) {
   if (!mu.rwlock(true)) return {0, make_error_code(errc::closed)};
   IoResult r;
-  if (PollErr e = weft::detail::poll_reset(pd, 'r'); e != PollErr::none) {
-    r.err = to_error(e);
-  } else {
-    for (;;) {
-      ssize_t n = ::read(sysfd, buf.data(), buf.size());
-      if (n > 0) {
-        r.n = std::size_t(n);
-        break;
-      }
-      if (n == 0) {
-        // A zero-byte read is the end of a stream (and an empty buffer reads nothing).
-        if (stream && !buf.empty()) r.err = make_error_code(errc::eof);
-        break;
-      }
-      int e = errno;  // read at once: nothing below may run before it is saved
-      if (e == EINTR) continue;
-      if (e == EAGAIN) {
-        if (PollErr pe = weft::detail::poll_wait(pd, 'r'); pe != PollErr::none) {
-          r.err = to_error(pe);
-          break;
-        }
-        continue;
-      }
-      r.err = sys(e);
+  // An empty buffer reads nothing and returns at once (Go: a zero-byte read is not EOF).
+  if (!buf.empty()) r.err = to_error(weft::detail::poll_reset(pd, 'r'));
+  while (!buf.empty() && !r.err) {
+    ssize_t n = ::recv(sysfd, buf.data(), buf.size(), 0);
+    if (n >= 0) {
+      r.n = std::size_t(n);
+      // Zero bytes: the end of a stream, or an empty datagram (not an error).
+      if (n == 0 && stream) r.err = make_error_code(errc::eof);
       break;
     }
+    int e = errno;  // read at once: nothing below may run before it is saved
+    if (!retry(pd, 'r', e, &r.err)) break;
   }
   if (mu.rwunlock(true)) destroy();
   return r;
@@ -99,28 +99,60 @@ IoResult NetFD::read(std::span<std::byte> buf) {
 IoResult NetFD::write(std::span<const std::byte> buf) {
   if (!mu.rwlock(false)) return {0, make_error_code(errc::closed)};
   IoResult r;
-  if (PollErr e = weft::detail::poll_reset(pd, 'w'); e != PollErr::none) {
-    r.err = to_error(e);
-  } else {
-    while (r.n < buf.size()) {
-      // MSG_NOSIGNAL: a write to a closed peer is EPIPE, never SIGPIPE.
-      ssize_t n = ::send(sysfd, buf.data() + r.n, buf.size() - r.n, MSG_NOSIGNAL);
-      if (n >= 0) {
-        r.n += std::size_t(n);
-        continue;
+  r.err = to_error(weft::detail::poll_reset(pd, 'w'));
+  while (!r.err) {
+    // MSG_NOSIGNAL: a write to a closed peer is EPIPE, never SIGPIPE.
+    ssize_t n = ::send(sysfd, buf.data() + r.n, buf.size() - r.n, MSG_NOSIGNAL);
+    if (n >= 0) {
+      r.n += std::size_t(n);
+      if (r.n == buf.size() || !stream) break;  // a datagram goes out whole, in one call
+      if (n == 0) {                             // a stream that takes nothing: never loop on it
+        r.err = sys(EIO);
+        break;
       }
-      int e = errno;
-      if (e == EINTR) continue;
-      if (e == EAGAIN) {
-        if (PollErr pe = weft::detail::poll_wait(pd, 'w'); pe != PollErr::none) {
-          r.err = to_error(pe);
-          break;
-        }
-        continue;
-      }
-      r.err = sys(e);
+      continue;
+    }
+    int e = errno;
+    if (!retry(pd, 'w', e, &r.err)) break;
+  }
+  if (mu.rwunlock(false)) destroy();
+  return r;
+}
+
+IoResult NetFD::read_from(std::span<std::byte> buf, Addr* from) {
+  if (!mu.rwlock(true)) return {0, make_error_code(errc::closed)};
+  IoResult r;
+  r.err = to_error(weft::detail::poll_reset(pd, 'r'));
+  while (!r.err) {
+    sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    // A longer datagram is truncated to buf; an empty buf consumes one datagram (as recvfrom).
+    ssize_t n =
+        ::recvfrom(sysfd, buf.data(), buf.size(), 0, reinterpret_cast<sockaddr*>(&ss), &len);
+    if (n >= 0) {
+      r.n = std::size_t(n);
+      *from = Addr(reinterpret_cast<sockaddr*>(&ss), len);
       break;
     }
+    int e = errno;
+    if (!retry(pd, 'r', e, &r.err)) break;
+  }
+  if (mu.rwunlock(true)) destroy();
+  return r;
+}
+
+IoResult NetFD::write_to(std::span<const std::byte> buf, const Addr& to) {
+  if (!mu.rwlock(false)) return {0, make_error_code(errc::closed)};
+  IoResult r;
+  r.err = to_error(weft::detail::poll_reset(pd, 'w'));
+  while (!r.err) {
+    ssize_t n = ::sendto(sysfd, buf.data(), buf.size(), MSG_NOSIGNAL, to.raw(), to.size());
+    if (n >= 0) {
+      r.n = std::size_t(n);
+      break;
+    }
+    int e = errno;
+    if (!retry(pd, 'w', e, &r.err)) break;
   }
   if (mu.rwunlock(false)) destroy();
   return r;
@@ -128,48 +160,42 @@ IoResult NetFD::write(std::span<const std::byte> buf) {
 
 Result<int> NetFD::accept(Addr* remote) {
   if (!mu.rwlock(true)) return {-1, make_error_code(errc::closed)};
-  Result<int> r{-1, {}};
-  if (PollErr e = weft::detail::poll_reset(pd, 'r'); e != PollErr::none) {
-    r.err = to_error(e);
-  } else {
-    for (;;) {
-      sockaddr_storage ss;
-      socklen_t len = sizeof ss;
-      int nfd =
-          ::accept4(sysfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
-      if (nfd >= 0) {
-        *remote = Addr(reinterpret_cast<sockaddr*>(&ss), len);
-        r.value = nfd;
-        break;
-      }
-      int e = errno;
-      if (e == EINTR || e == ECONNABORTED) continue;  // the peer gave up: take the next one
-      if (e == EAGAIN) {
-        if (PollErr pe = weft::detail::poll_wait(pd, 'r'); pe != PollErr::none) {
-          r.err = to_error(pe);
-          break;
-        }
-        continue;
-      }
-      r.err = sys(e);  // EMFILE/ENFILE included: the caller backs off (documented)
+  Result<int> r{-1, to_error(weft::detail::poll_reset(pd, 'r'))};
+  while (!r.err) {
+    sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    int nfd =
+        ::accept4(sysfd, reinterpret_cast<sockaddr*>(&ss), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (nfd >= 0) {
+      *remote = Addr(reinterpret_cast<sockaddr*>(&ss), len);
+      r.value = nfd;
       break;
     }
+    int e = errno;
+    if (e == ECONNABORTED) continue;  // the peer gave up while queued: take the next one
+    // EMFILE/ENFILE are returned like any other error: retrying at once would spin while the
+    // pending connection keeps the fd readable. The caller backs off (documented in conn.hpp).
+    if (!retry(pd, 'r', e, &r.err)) break;
   }
   if (mu.rwunlock(true)) destroy();
   return r;
 }
 
 std::error_code NetFD::connect(const Addr& to) {
-  for (;;) {
-    if (::connect(sysfd, to.raw(), to.size()) == 0) return {};
-    int e = errno;
-    if (e == EINTR) continue;
-    if (e != EINPROGRESS) return sys(e);
-    break;
-  }
   if (!mu.rwlock(false)) return make_error_code(errc::closed);
-  std::error_code err;
-  for (;;) {
+  std::error_code err = to_error(weft::detail::poll_reset(pd, 'w'));  // a past deadline: done
+  bool wait = false;
+  if (!err) {
+    if (::connect(sysfd, to.raw(), to.size()) != 0) {
+      int e = errno;
+      if (e == EINPROGRESS || e == EALREADY || e == EINTR) {
+        wait = true;  // EINTR: the connect goes on in the background, as EINPROGRESS (Go)
+      } else if (e != EISCONN) {
+        err = sys(e);
+      }
+    }
+  }
+  while (wait) {
     if (PollErr pe = weft::detail::poll_wait(pd, 'w'); pe != PollErr::none) {
       err = to_error(pe);
       break;
@@ -181,8 +207,15 @@ std::error_code NetFD::connect(const Addr& to) {
       break;
     }
     if (soerr == EINPROGRESS || soerr == EALREADY || soerr == EINTR) continue;
-    if (soerr != 0) err = sys(soerr);
-    break;
+    if (soerr == EISCONN) break;
+    if (soerr != 0) {
+      err = sys(soerr);
+      break;
+    }
+    // No error: connected, unless the wakeup was spurious (Go issues 14548, 19289).
+    sockaddr_storage ss;
+    socklen_t sl = sizeof ss;
+    if (getpeername(sysfd, reinterpret_cast<sockaddr*>(&ss), &sl) == 0) break;
   }
   if (mu.rwunlock(false)) destroy();
   return err;
@@ -201,6 +234,14 @@ std::error_code NetFD::set_deadline(std::int64_t ns, int mode) {
   weft::detail::poll_set_deadline(sched, pd, ns, mode);
   if (mu.decref()) destroy();
   return {};
+}
+
+std::error_code NetFD::setsockopt_int(int level, int name, int value) {
+  if (!mu.incref()) return make_error_code(errc::closed);
+  std::error_code err;
+  if (::setsockopt(sysfd, level, name, &value, sizeof value) != 0) err = sys(errno);
+  if (mu.decref()) destroy();
+  return err;
 }
 
 }  // namespace weft::net::detail

@@ -1,142 +1,92 @@
-// tcpsock: TCP listeners and connections — socket creation, listen, accept, dial, and the
-// Conn/Listener methods. Go's net/tcpsock.go, sock_posix.go, ipsock_posix.go.
+// tcpsock: the methods of Conn and Listener (every stream network; TCP's options here too).
+// Go's net/net.go (conn's Read/Write/Close/Set*Deadline), tcpsock.go and tcpsockopt_unix.go.
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
-#include <cerrno>
-
-#include "addr.hpp"
-#include "fd.hpp"
-#include "proc.hpp"
+#include "sock.hpp"
 
 namespace weft::net {
 
-using detail::NetFD;
+using detail::to_ns;
 
 namespace {
 
-std::error_code sys(int e) { return {e, std::system_category()}; }
+std::error_code closed() { return make_error_code(errc::closed); }
 
-std::int64_t to_ns(time_point t) {
-  if (t == time_point{}) return 0;
-  auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
-  return ns <= 0 ? 1 : ns;  // a real instant at or before the epoch: already expired
-}
-
-Addr sockname(int fd, bool peer) {
-  sockaddr_storage ss;
-  socklen_t len = sizeof ss;
-  int rc = peer ? getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len)
-                : getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
-  return rc == 0 ? Addr(reinterpret_cast<sockaddr*>(&ss), len) : Addr();
-}
-
-// new_fd wraps a non-blocking socket in a registered netFD (closing it on failure).
-Result<std::shared_ptr<NetFD>> new_fd(weft::detail::Sched* s, int sysfd) {
-  auto fd = std::make_shared<NetFD>(s, sysfd, true);
-  if (std::error_code err = fd->init()) {
-    fd->sysfd = -1;
-    ::close(sysfd);
-    return {nullptr, err};
-  }
-  return {fd, {}};
+std::error_code keep_alive_period(detail::NetFD& fd, std::chrono::nanoseconds d) {
+  // Whole seconds, rounded up (Go's setKeepAlivePeriod); the kernel wants at least 1.
+  auto secs = std::chrono::ceil<std::chrono::seconds>(d).count();
+  int v = secs < 1 ? 1 : secs > 32767 ? 32767 : int(secs);  // TCP_KEEPIDLE's maximum
+  if (std::error_code err = fd.setsockopt_int(IPPROTO_TCP, TCP_KEEPINTVL, v)) return err;
+  return fd.setsockopt_int(IPPROTO_TCP, TCP_KEEPIDLE, v);
 }
 
 }  // namespace
 
-Result<Listener> listen(std::string_view network, std::string_view address, ListenOptions opts) {
-  weft::detail::Sched* s = weft::detail::current_sched("net::listen");
-  int family;
-  if (std::error_code err = detail::parse_network(network, &family)) return {{}, err};
-  Addr a;
-  if (std::error_code err = detail::resolve(address, family, true, &a)) return {{}, err};
-  int sysfd = ::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (sysfd < 0) return {{}, sys(errno)};
-  int one = 1;
-  setsockopt(sysfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);  // as Go's listeners
-  if (opts.reuse_port) setsockopt(sysfd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  if (::bind(sysfd, a.raw(), a.size()) != 0 ||
-      ::listen(sysfd, opts.backlog > 0 ? opts.backlog : SOMAXCONN) != 0) {
-    int e = errno;
-    ::close(sysfd);
-    return {{}, sys(e)};
-  }
-  auto [fd, err] = new_fd(s, sysfd);
-  if (err) return {{}, err};
-  fd->laddr = sockname(sysfd, false);
-  return {Listener(fd), {}};
+namespace detail {
+
+std::error_code set_tcp_defaults(NetFD& fd, std::chrono::nanoseconds keep_alive) {
+  if (std::error_code err = fd.setsockopt_int(IPPROTO_TCP, TCP_NODELAY, 1)) return err;
+  if (keep_alive.count() < 0) return {};
+  if (std::error_code err = fd.setsockopt_int(SOL_SOCKET, SO_KEEPALIVE, 1)) return err;
+  return keep_alive_period(fd, keep_alive.count() == 0 ? std::chrono::seconds(15) : keep_alive);
 }
 
-Result<Conn> dial(std::string_view network, std::string_view address, DialOptions opts) {
-  weft::detail::Sched* s = weft::detail::current_sched("net::dial");
-  int family;
-  if (std::error_code err = detail::parse_network(network, &family)) return {{}, err};
-  Addr a;
-  if (std::error_code err = detail::resolve(address, family, false, &a)) return {{}, err};
-  int sysfd = ::socket(a.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (sysfd < 0) return {{}, sys(errno)};
-  auto [fd, err] = new_fd(s, sysfd);
-  if (err) return {{}, err};
-  if (opts.timeout.count() > 0) {
-    fd->set_deadline(weft::detail::nanotime() + opts.timeout.count(), 'w');
-  }
-  if (std::error_code cerr = fd->connect(a)) {
-    fd->close();
-    return {{}, cerr};
-  }
-  if (opts.timeout.count() > 0) fd->set_deadline(0, 'w');
-  fd->laddr = sockname(fd->sysfd, false);
-  fd->raddr = sockname(fd->sysfd, true);
-  return {Conn(fd), {}};
-}
+}  // namespace detail
 
 Result<Conn> Listener::accept() {
-  if (!fd_) return {{}, make_error_code(errc::closed)};
+  if (!fd_) return {{}, closed()};
   Addr remote;
   auto [nfd, err] = fd_->accept(&remote);
   if (err) return {{}, err};
-  auto [fd, ferr] = new_fd(fd_->sched, nfd);
+  auto [fd, ferr] = detail::new_accepted(*fd_, nfd, remote);
   if (ferr) return {{}, ferr};
-  fd->laddr = sockname(nfd, false);
-  fd->raddr = remote;
-  return {Conn(fd), {}};
+  if (fd->family != AF_UNIX) {
+    if (std::error_code terr = detail::set_tcp_defaults(*fd, fd_->keep_alive)) {
+      fd->close();
+      return {{}, terr};
+    }
+  }
+  return {Conn(std::move(fd)), {}};
 }
 
-std::error_code Listener::close() { return fd_ ? fd_->close() : make_error_code(errc::closed); }
+std::error_code Listener::close() { return fd_ ? fd_->close() : closed(); }
+std::error_code Listener::set_deadline(time_point t) {
+  return fd_ ? fd_->set_deadline(to_ns(t), 'r') : closed();
+}
 Addr Listener::addr() const { return fd_ ? fd_->laddr : Addr(); }
+int Listener::fd() const { return fd_ ? fd_->sysfd : -1; }
 
 IoResult Conn::read(std::span<std::byte> buf) {
-  return fd_ ? fd_->read(buf) : IoResult{0, make_error_code(errc::closed)};
+  return fd_ ? fd_->read(buf) : IoResult{0, closed()};
 }
 IoResult Conn::write(std::span<const std::byte> buf) {
-  return fd_ ? fd_->write(buf) : IoResult{0, make_error_code(errc::closed)};
+  return fd_ ? fd_->write(buf) : IoResult{0, closed()};
 }
-std::error_code Conn::close() { return fd_ ? fd_->close() : make_error_code(errc::closed); }
-std::error_code Conn::close_read() {
-  return fd_ ? fd_->shutdown(SHUT_RD) : make_error_code(errc::closed);
-}
-std::error_code Conn::close_write() {
-  return fd_ ? fd_->shutdown(SHUT_WR) : make_error_code(errc::closed);
-}
+std::error_code Conn::close() { return fd_ ? fd_->close() : closed(); }
+std::error_code Conn::close_read() { return fd_ ? fd_->shutdown(SHUT_RD) : closed(); }
+std::error_code Conn::close_write() { return fd_ ? fd_->shutdown(SHUT_WR) : closed(); }
 std::error_code Conn::set_deadline(time_point t) {
-  return fd_ ? fd_->set_deadline(to_ns(t), 'r' + 'w') : make_error_code(errc::closed);
+  return fd_ ? fd_->set_deadline(to_ns(t), 'r' + 'w') : closed();
 }
 std::error_code Conn::set_read_deadline(time_point t) {
-  return fd_ ? fd_->set_deadline(to_ns(t), 'r') : make_error_code(errc::closed);
+  return fd_ ? fd_->set_deadline(to_ns(t), 'r') : closed();
 }
 std::error_code Conn::set_write_deadline(time_point t) {
-  return fd_ ? fd_->set_deadline(to_ns(t), 'w') : make_error_code(errc::closed);
+  return fd_ ? fd_->set_deadline(to_ns(t), 'w') : closed();
 }
 Addr Conn::local_addr() const { return fd_ ? fd_->laddr : Addr(); }
 Addr Conn::remote_addr() const { return fd_ ? fd_->raddr : Addr(); }
 int Conn::fd() const { return fd_ ? fd_->sysfd : -1; }
 std::error_code Conn::set_no_delay(bool on) {
-  if (!fd_) return make_error_code(errc::closed);
-  int v = on ? 1 : 0;
-  if (setsockopt(fd_->sysfd, IPPROTO_TCP, TCP_NODELAY, &v, sizeof v) != 0) return sys(errno);
-  return {};
+  return fd_ ? fd_->setsockopt_int(IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0) : closed();
+}
+std::error_code Conn::set_keep_alive(bool on) {
+  return fd_ ? fd_->setsockopt_int(SOL_SOCKET, SO_KEEPALIVE, on ? 1 : 0) : closed();
+}
+std::error_code Conn::set_keep_alive_period(std::chrono::seconds period) {
+  return fd_ ? keep_alive_period(*fd_, period) : closed();
 }
 
 }  // namespace weft::net
