@@ -5,6 +5,8 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
@@ -45,6 +47,12 @@ int getsockopt_int(int fd, int level, int name) {
   socklen_t len = sizeof v;
   if (getsockopt(fd, level, name, &v, &len) != 0) return -1;
   return v;
+}
+
+// outq: bytes in the socket's send queue (written, not yet acknowledged).
+int outq(int fd) {
+  int n = 0;
+  return ioctl(fd, SIOCOUTQ, &n) == 0 ? n : -1;
 }
 
 }  // namespace
@@ -125,7 +133,9 @@ TEST_CASE("close wakes a fiber blocked in read, write or accept; later calls fai
         write_err = r.err;
         l.count_down();
       });
-      sleep_for(50ms);  // both are parked by now (if not, they fail the same way later)
+      // Close once the writer has written something (then its 64 MiB cannot all fit: it parks,
+      // or is about to). The reader fails with errc::closed whether it parked before or not.
+      while (outq(c.fd()) == 0) sleep_for(1ms);
       CHECK_FALSE(c.close());
       l.wait();
       CHECK(read_err == net::errc::closed);
