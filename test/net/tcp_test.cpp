@@ -217,7 +217,10 @@ TEST_CASE("peer close is EOF, a reset peer is ECONNRESET, writes to it never rai
       CHECK(r.err == net::errc::eof);
       CHECK(r.err.message() == "EOF");
       CHECK(r.n == 0);
-      CHECK(c.read(buf).err == net::errc::eof);  // and again
+      CHECK(c.read(buf).err == net::errc::eof);     // and again
+      auto empty = c.read(std::span<std::byte>());  // a zero-byte read is not EOF (Go)
+      CHECK_FALSE(empty.err);
+      CHECK(empty.n == 0);
       int failed = 0, other = 0;
       for (int i = 0; i < 20; ++i) {
         std::error_code e = c.write(bytes("x")).err;
@@ -459,6 +462,21 @@ TEST_CASE("addresses: IPv4, IPv6, dual-stack, host names, formats like Go's", "[
     REQUIRE_FALSE(a6err);
     CHECK(net::dial("tcp4", weft_test::hostport("127.0.0.1", any6.addr().port())).err ==
           sys_error(ECONNREFUSED));
+  });
+}
+
+TEST_CASE("listen options: reuse_port shares a port, backlog and addresses are checked", "[net]") {
+  Runtime rt(Config{.procs = 1});
+  rt.block_on([] {
+    auto [a, aerr] = net::listen("tcp", "127.0.0.1:0", net::ListenOptions{.reuse_port = true});
+    REQUIRE_FALSE(aerr);
+    std::string addr = a.addr().to_string();
+    auto [b, berr] = net::listen("tcp", addr, net::ListenOptions{.reuse_port = true});
+    CHECK_FALSE(berr);  // both listen on one port; the kernel spreads connections over them
+    CHECK(b.addr() == a.addr());
+    CHECK(net::listen("tcp", addr).err == sys_error(EADDRINUSE));  // without the option
+    auto [c, derr] = net::dial("tcp", addr);
+    CHECK_FALSE(derr);
   });
 }
 

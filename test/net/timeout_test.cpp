@@ -86,6 +86,16 @@ TEST_CASE("write deadline: a past one beats free buffer space, a future one ends
         CHECK(before_timeout > 0);
       }
     }
+    // One write call far larger than the buffers: the deadline ends it with a partial count.
+    weft_test::Pair p = weft_test::connect_pair();
+    std::vector<std::byte> big(64 << 20);
+    auto t0 = clk::now();
+    p.client.set_write_deadline(t0 + 50ms);
+    auto r = p.client.write(big);
+    CHECK(r.err == net::errc::timeout);
+    CHECK(r.n > 0);
+    CHECK(r.n < big.size());
+    CHECK(clk::now() - t0 >= 50ms);
   });
 }
 
