@@ -13,33 +13,9 @@
 #include <weft/net.hpp>
 #include <weft/weft.hpp>
 
-#include "sema.hpp"
-
 using namespace weft;
-using weft::detail::Sema;
-using weft::detail::semacquire;
-using weft::detail::semrelease;
-using weft::detail::WaitReason;
 
 namespace {
-
-// Barrier: n fibers arrive; the last releases the others.
-class Barrier {
- public:
-  explicit Barrier(long n) : n_(n), left_(n) {}
-  void arrive_and_wait() {
-    if (left_.fetch_sub(1) == 1) {
-      for (long i = 0; i < n_ - 1; ++i) semrelease(&sema_);
-    } else {
-      semacquire(&sema_, WaitReason::park);
-    }
-  }
-
- private:
-  long n_;
-  std::atomic<long> left_;
-  Sema sema_;
-};
 
 // raise_nofile lifts the soft descriptor limit to the hard one.
 void raise_nofile() {
@@ -66,8 +42,11 @@ int main(int argc, char** argv) {
     std::atomic<long> dial_failed{0}, echo_failed{0};
     std::atomic<bool> failed_once{false};
     std::error_code first_err;  // written by the one fiber that sets failed_once
-    Barrier connected(conns), echoed(conns);
-    Sema done;
+    // connected, echoed: barriers (each fiber counts down, then waits for zero); done: main waits.
+    WaitGroup connected, echoed, done;
+    connected.add(conns);
+    echoed.add(conns);
+    done.add(conns);
     for (long i = 0; i < conns; ++i) {
       go([&, i] {
         auto [c, err] = net::dial("tcp", address);
@@ -75,7 +54,8 @@ int main(int argc, char** argv) {
           ++dial_failed;
           if (!failed_once.exchange(true)) first_err = err;
         }
-        connected.arrive_and_wait();  // every connection is open at once past this point
+        connected.done();
+        connected.wait();  // every connection is open at once past this point
         for (long k = 0; k < rounds && !err; ++k) {
           std::string msg = "client " + std::to_string(i) + " round " + std::to_string(k);
           std::string back(msg.size(), '\0');
@@ -91,12 +71,13 @@ int main(int argc, char** argv) {
             break;
           }
         }
-        echoed.arrive_and_wait();
+        echoed.done();
+        echoed.wait();
         c.close();
-        semrelease(&done);
+        done.done();
       });
     }
-    for (long i = 0; i < conns; ++i) semacquire(&done, WaitReason::park);
+    done.wait();
     if (dial_failed || echo_failed) {
       std::fprintf(stderr,
                    "net_echo_client: %ld of %ld dials failed (first: %s), %ld echoes failed\n",

@@ -12,7 +12,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -25,17 +24,11 @@
 #include <weft/net.hpp>
 #include <weft/weft.hpp>
 
-#include "sema.hpp"
-
 extern char** environ;
 
 using namespace weft;
 using namespace std::chrono_literals;
 using clk = std::chrono::steady_clock;
-using weft::detail::Sema;
-using weft::detail::semacquire;
-using weft::detail::semrelease;
-using weft::detail::WaitReason;
 
 namespace {
 
@@ -43,9 +36,10 @@ std::span<const std::byte> bytes(std::string_view s) { return std::as_bytes(std:
 
 // ---------------------------------------------------------------------------- the servers
 
+// temporary: out of descriptors or memory — worth retrying after a pause.
 bool temporary(std::error_code e) {
-  return e.category() == std::system_category() && (e.value() == EMFILE || e.value() == ENFILE ||
-                                                    e.value() == ENOBUFS || e.value() == ENOMEM);
+  return e == std::errc::too_many_files_open || e == std::errc::too_many_files_open_in_system ||
+         e == std::errc::no_buffer_space || e == std::errc::not_enough_memory;
 }
 
 // serve accepts until the listener closes, a fiber per connection, backing off on EMFILE/ENFILE
@@ -215,13 +209,16 @@ PhaseResult run_phase(const char* name, const std::string& addr, long conns, int
   std::atomic<std::uint64_t> requests{0}, failures{0};
   std::atomic<long> dial_failed{0};
   std::vector<std::vector<std::uint64_t>> lat(static_cast<std::size_t>(conns));
-  Sema connected, start, done;
+  WaitGroup connected, start, done;  // start: a gate, opened by its one done()
+  connected.add(conns);
+  done.add(conns);
+  start.add(1);
   for (long i = 0; i < conns; ++i) {
     go([&, i] {
       auto [c, err] = net::dial("tcp", addr);
       if (err) ++dial_failed;
-      semrelease(&connected);
-      semacquire(&start, WaitReason::park);
+      connected.done();
+      start.wait();
       std::string scratch;
       auto& mine = lat[static_cast<std::size_t>(i)];
       mine.reserve(4096);
@@ -235,16 +232,16 @@ PhaseResult run_phase(const char* name, const std::string& addr, long conns, int
         requests.fetch_add(1, std::memory_order_relaxed);
       }
       c.close();
-      semrelease(&done);
+      done.done();
     });
   }
-  for (long i = 0; i < conns; ++i) semacquire(&connected, WaitReason::park);
+  connected.wait();
   std::string line;
   ctl.write(bytes("start\n"));
   ctl_in.next(&line);  // "ok": the server's clock runs
   double cpu0 = cpu_seconds();
   auto t0 = clk::now();
-  for (long i = 0; i < conns; ++i) semrelease(&start);
+  start.done();
   std::uint64_t last = 0;
   for (int s = 1; s <= seconds; ++s) {
     sleep_until(t0 + std::chrono::seconds(s));
@@ -258,7 +255,7 @@ PhaseResult run_phase(const char* name, const std::string& addr, long conns, int
   r.requests = requests.load();
   r.seconds = std::chrono::duration<double>(clk::now() - t0).count();
   stop = true;
-  for (long i = 0; i < conns; ++i) semacquire(&done, WaitReason::park);
+  done.wait();
   r.client_cpu = cpu_seconds() - cpu0;
   r.failures = failures.load() + std::uint64_t(dial_failed.load());
   std::vector<std::uint64_t> all;
