@@ -48,18 +48,21 @@ int main(int argc, char** argv) {
     ParkSlot all_done;
     auto t0 = std::chrono::steady_clock::now();
     for (Pair& p : ps) {
-      weft::go([&p, rounds] {  // the pinger
+      // Every fiber counts itself out: main must not return (destroying ps) while a pinger is
+      // still to wake from its last wait.
+      weft::go([&p, &done, &all_done, rounds, pairs] {  // the pinger
         for (long i = 0; i < rounds; ++i) {
           parkslot_signal(&p.b);
           parkslot_wait(&p.a);
         }
+        if (done.fetch_add(1) + 1 == 2 * pairs) parkslot_signal(&all_done);
       });
       weft::go([&p, &done, &all_done, rounds, pairs] {  // the ponger
         for (long i = 0; i < rounds; ++i) {
           parkslot_wait(&p.b);
           parkslot_signal(&p.a);
         }
-        if (done.fetch_add(1) + 1 == pairs) parkslot_signal(&all_done);
+        if (done.fetch_add(1) + 1 == 2 * pairs) parkslot_signal(&all_done);
       });
     }
     long rss_peak = rss_kib();
