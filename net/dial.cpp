@@ -107,7 +107,8 @@ Result<Conn> dial_inet(Sched* s, const Network& net, std::string_view address,
                     .ipv6only = net.family == AF_INET6,
                     .laddr = local.empty() ? nullptr : &local,
                     .raddr = &remotes[i],
-                    .deadline = partial_deadline(now, deadline, remotes.size() - i)};
+                    .deadline = partial_deadline(now, deadline, remotes.size() - i),
+                    .ctx = &opts.context};
     auto [fd, err] = detail::socket(s, spec);
     if (!err) {
       if (net.sotype == SOCK_STREAM) {
@@ -151,10 +152,18 @@ Result<PacketConn> listen_packet(std::string_view network, std::string_view addr
 Result<Conn> dial(std::string_view network, std::string_view address, DialOptions opts) {
   Sched* s = weft::detail::current_sched("net::dial");
   std::int64_t deadline = dial_deadline(opts);
+  if (std::error_code why = opts.context.err()) {  // ended already: Go's DialContext fails too
+    return {{}, why == context_errc::deadline_exceeded ? make_error_code(errc::timeout) : why};
+  }
+  if (auto cd = opts.context.deadline()) {  // the context's deadline bounds the dial too
+    std::int64_t t = detail::to_ns(*cd);
+    if (deadline == 0 || t < deadline) deadline = t;
+  }
   Network net;
   if (std::error_code err = detail::parse_network(network, &net)) return {{}, err};
   if (net.family != AF_UNIX) return dial_inet(s, net, address, opts, deadline);
-  auto [fd, err] = detail::dial_unix(s, net.sotype, address, opts.local_address, deadline);
+  auto [fd, err] =
+      detail::dial_unix(s, net.sotype, address, opts.local_address, deadline, &opts.context);
   if (err) return {{}, err};
   return {Conn(std::move(fd)), {}};
 }

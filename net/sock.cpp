@@ -14,6 +14,15 @@ namespace weft::net::detail {
 
 namespace {
 
+// connect_ctx connects under ctx (Go's netFD.connect with a context); see CtxWatch.
+std::error_code connect_ctx(NetFD& fd, const Addr& to, const Context* ctx) {
+  if (!ctx || !ctx->done()) return fd.connect(to);
+  CtxWatch watch(fd, *ctx, 'w');
+  std::error_code err = fd.connect(to);
+  watch.stop();
+  return watch.interrupted() ? watch.error() : err;
+}
+
 Addr sockname(int fd, bool peer) {
   sockaddr_storage ss;
   socklen_t len = sizeof ss;
@@ -56,7 +65,7 @@ std::error_code configure(NetFD& fd, const SocketSpec& spec) {
   if (spec.laddr && ::bind(s, spec.laddr->raw(), spec.laddr->size()) != 0) return sys(errno);
   if (std::error_code err = fd.init()) return err;
   if (spec.deadline != 0) fd.set_deadline(spec.deadline, 'w');
-  if (std::error_code err = fd.connect(*spec.raddr)) return err;
+  if (std::error_code err = connect_ctx(fd, *spec.raddr, spec.ctx)) return err;
   if (spec.deadline != 0) fd.set_deadline(0, 'w');
   fd.laddr = sockname(s, false);
   fd.raddr = sockname(s, true);
@@ -65,6 +74,30 @@ std::error_code configure(NetFD& fd, const SocketSpec& spec) {
 }
 
 }  // namespace
+
+CtxWatch::CtxWatch(NetFD& fd, const Context& ctx, int mode) : ctx_(ctx) {
+  watcher_.add(1);
+  weft::go([this, &fd, mode, done = ctx.done(), stop = stop_] {
+    if (weft::select(weft::on_recv(done), weft::on_recv(stop)) == 0) {
+      interrupted_.store(true);
+      fd.set_deadline(1, mode);  // long ago: the wait in progress ends now
+    }
+    watcher_.done();
+  });
+}
+
+void CtxWatch::stop() {
+  if (std::exchange(stopped_, true)) return;
+  stop_.close();
+  watcher_.wait();
+}
+
+CtxWatch::~CtxWatch() { stop(); }
+
+std::error_code CtxWatch::error() const {
+  std::error_code why = ctx_.err();
+  return why == context_errc::deadline_exceeded ? make_error_code(errc::timeout) : why;
+}
 
 Result<std::shared_ptr<NetFD>> socket(weft::detail::Sched* s, const SocketSpec& spec) {
   int sysfd = ::socket(spec.family, spec.sotype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

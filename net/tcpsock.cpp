@@ -61,6 +61,41 @@ int Listener::fd() const { return fd_ ? fd_->sysfd : -1; }
 IoResult Conn::read(std::span<std::byte> buf) {
   return fd_ ? fd_->read(buf) : IoResult{0, closed()};
 }
+namespace {
+
+// io_ctx runs one read or write (mode 'r' / 'w') under ctx (Conn::read / write with a context).
+template <class Op>
+IoResult io_ctx(detail::NetFD& fd, const Context& ctx, int mode, Op op) {
+  if (std::error_code why = ctx.err()) {
+    return {0, why == context_errc::deadline_exceeded ? make_error_code(errc::timeout) : why};
+  }
+  auto dl = ctx.deadline();
+  if (dl) fd.set_deadline(detail::to_ns(*dl), mode);
+  IoResult r;
+  if (ctx.done()) {
+    detail::CtxWatch watch(fd, ctx, mode);
+    r = op();
+    watch.stop();
+    if (watch.interrupted() && r.err) r.err = watch.error();
+  } else {
+    r = op();
+  }
+  if (dl || ctx.done()) fd.set_deadline(0, mode);
+  return r;
+}
+
+}  // namespace
+
+IoResult Conn::read(std::span<std::byte> buf, const Context& ctx) {
+  if (!fd_) return {0, make_error_code(errc::closed)};
+  return io_ctx(*fd_, ctx, 'r', [&] { return fd_->read(buf); });
+}
+
+IoResult Conn::write(std::span<const std::byte> buf, const Context& ctx) {
+  if (!fd_) return {0, make_error_code(errc::closed)};
+  return io_ctx(*fd_, ctx, 'w', [&] { return fd_->write(buf); });
+}
+
 IoResult Conn::write(std::span<const std::byte> buf) {
   return fd_ ? fd_->write(buf) : IoResult{0, closed()};
 }

@@ -19,7 +19,8 @@ Result<std::shared_ptr<NetFD>> listen_unix(weft::detail::Sched* s, int sotype,
 }
 
 Result<std::shared_ptr<NetFD>> dial_unix(weft::detail::Sched* s, int sotype, std::string_view path,
-                                         std::string_view local, std::int64_t deadline) {
+                                         std::string_view local, std::int64_t deadline,
+                                         const Context* ctx) {
   Addr ra, la;
   if (std::error_code err = unix_addr(path, &ra)) return {nullptr, err};
   if (!local.empty()) {
@@ -29,7 +30,8 @@ Result<std::shared_ptr<NetFD>> dial_unix(weft::detail::Sched* s, int sotype, std
                   .sotype = sotype,
                   .laddr = local.empty() ? nullptr : &la,
                   .raddr = &ra,
-                  .deadline = deadline};
+                  .deadline = deadline,
+                  .ctx = ctx};
   return socket(s, spec);
 }
 

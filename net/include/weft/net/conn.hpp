@@ -19,6 +19,7 @@
 #include <memory>
 #include <span>
 
+#include <weft/context.hpp>
 #include <weft/net/addr.hpp>
 #include <weft/net/errors.hpp>
 
@@ -44,6 +45,13 @@ class Conn {
   // datagram socket sends buf as one datagram (an empty buf: an empty datagram). Never raises
   // SIGPIPE: a write to a closed peer is EPIPE (or ECONNRESET).
   IoResult write(std::span<const std::byte> buf);
+  // read / write under a context (Go code passes a ctx and arranges this by hand): the call
+  // ends when ctx does — at its deadline with errc::timeout, when cancelled with
+  // context_errc::canceled (partial counts kept). The context's deadline replaces this
+  // direction's deadline for the call, which is cleared afterwards. Costs a watcher fiber per
+  // call when ctx can be cancelled; use the plain calls and deadlines on hot paths.
+  IoResult read(std::span<std::byte> buf, const Context& ctx);
+  IoResult write(std::span<const std::byte> buf, const Context& ctx);
   std::error_code close();
   // close_read / close_write shut one direction down (shutdown(2)): after close_write the peer
   // reads errc::eof and can still send; after close_read reads return errc::eof.

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include <weft/context.hpp>
 #include <weft/net/conn.hpp>
 
 namespace weft::net {
@@ -28,6 +29,10 @@ struct DialOptions {
   std::string local_address{};
   // keep_alive: TCP keep-alive period; 0: 15 s (Go's default); < 0: off.
   std::chrono::nanoseconds keep_alive{0};
+  // context: the dial also ends when it does (Go's DialContext): its deadline, if earlier,
+  // bounds the dial (errc::timeout, as for the other deadlines), and cancelling it interrupts a
+  // connect in progress (the dial returns context_errc::canceled). Default: background().
+  Context context{};
 };
 
 // listen: network "tcp", "tcp4", "tcp6" (address "host:port", "[v6]:port", ":port" for all
