@@ -1,24 +1,32 @@
 #!/usr/bin/env python3
-"""Compare weft benchmarks with their Go twins.
+"""Compare weft benchmarks with their Go and Boost.Fiber twins.
 
 Usage:
-  compare.py [--rounds 5] --pair NAME 'weft command' 'go command' [--pair ...]
-             [--json out.json]
+  compare.py [--rounds 5] [--json out.json] [--png out.png] [--sides weft,go,boost_fiber]
+             --bench NAME SIDE=COMMAND [SIDE=COMMAND ...] [--bench ...]
 
-Each command is a shell string that must exit 0 and print one stdout line
-`name=<name> value=<number> unit=<unit>`. For each pair the two commands run
-alternately (A B A B ...) for --rounds rounds, so drifts in machine noise hit
-both sides alike. Prints a table of medians and the weft/go ratio (lower is
-better for weft on every unit used here: time or bytes per item).
+SIDE is one of --sides (default weft, go, boost_fiber; `tools/run bench
+--context` compares weft on its two context-switch backends, asm and boost).
+COMMAND is a shell string that must exit 0 and print one stdout line
+`name=<name> value=<number> unit=<unit>`; instead of a command, `skip:REASON`
+records why a side has no program (Boost.Fiber has no select, say). The
+commands of one benchmark run alternately (A B C A B C ...) for --rounds
+rounds, so drifts in machine noise hit every side alike. Prints a table of
+medians and the ratios of the first side to each other one (weft/go,
+weft/boost_fiber: lower is better for weft on every unit used here, time or
+bytes per item), writes every raw value to --json and a bar chart of the
+ratios to --png (needs matplotlib).
 """
 import argparse
 import json
+import math
 import re
 import statistics
 import subprocess
 import sys
 
 LINE = re.compile(r"^name=(\S+) value=([-+0-9.eE]+) unit=(\S+)\s*$")
+SIDES = ["weft", "go", "boost_fiber"]  # set by --sides; the first is divided by the others
 
 
 def run(cmd):
@@ -34,56 +42,152 @@ def run(cmd):
     return name, float(value), unit
 
 
-def measure(label, weft_cmd, go_cmd, rounds):
-    """Run a pair alternately and return a result dict with raw values and medians."""
-    sides = {"weft": {"cmd": weft_cmd, "values": []},
-             "go": {"cmd": go_cmd, "values": []}}
+def parse_sides(label, specs):
+    """Turn ['weft=CMD', 'go=skip:why', ...] into ({side: cmd}, {side: reason})."""
+    cmds, skipped = {}, {}
+    for spec in specs:
+        side, sep, what = spec.partition("=")
+        if not sep or side not in SIDES:
+            sys.exit(f"compare.py: --bench {label}: '{spec}' is not SIDE=COMMAND "
+                     f"with SIDE one of {', '.join(SIDES)}")
+        if side in cmds or side in skipped:
+            sys.exit(f"compare.py: --bench {label}: side {side} given twice")
+        if what.startswith("skip:"):
+            skipped[side] = what[len("skip:"):].strip()
+        elif what.strip():
+            cmds[side] = what
+        else:
+            sys.exit(f"compare.py: --bench {label}: empty command for {side}")
+    if not cmds:
+        sys.exit(f"compare.py: --bench {label}: no command to run")
+    return cmds, skipped
+
+
+def measure(label, cmds, skipped, rounds):
+    """Run one benchmark's sides alternately; return a result dict with raw values and medians."""
+    order = [s for s in SIDES if s in cmds]
+    sides = {s: {"cmd": cmds[s], "values": []} for s in order}
     units = set()
     for r in range(rounds):
-        for side in ("weft", "go"):
+        for side in order:
             name, value, unit = run(sides[side]["cmd"])
             sides[side]["name"] = name
             sides[side]["values"].append(value)
             units.add(unit)
-            print(f"  {label} round {r + 1}/{rounds} {side}: {value} {unit}",
-                  file=sys.stderr)
+            print(f"  {label} round {r + 1}/{rounds} {side}: {value} {unit}", file=sys.stderr)
     if len(units) != 1:
-        sys.exit(f"compare.py: pair {label}: the two sides report different "
-                 f"units {sorted(units)}")
-    if sides["weft"]["name"] != sides["go"]["name"]:
-        print(f"compare.py: warning: pair {label}: names differ "
-              f"({sides['weft']['name']} vs {sides['go']['name']})", file=sys.stderr)
+        sys.exit(f"compare.py: {label}: the sides report different units {sorted(units)}")
+    names = {s["name"] for s in sides.values()}
+    if len(names) != 1:
+        print(f"compare.py: warning: {label}: names differ ({', '.join(sorted(names))})",
+              file=sys.stderr)
     for s in sides.values():
         s["median"] = statistics.median(s["values"])
-    go_med = sides["go"]["median"]
-    ratio = sides["weft"]["median"] / go_med if go_med else float("nan")
-    return {"benchmark": label, "unit": units.pop(), "ratio": ratio, **sides}
+    ratios = {}
+    first = SIDES[0]
+    if first in sides:
+        for other in SIDES[1:]:
+            if other in sides:
+                m = sides[other]["median"]
+                ratios[f"{first}/{other}"] = sides[first]["median"] / m if m else float("nan")
+    return {"benchmark": label, "unit": units.pop(), "sides": sides, "ratios": ratios,
+            "skipped": skipped}
+
+
+def table(results):
+    """The printed table: medians per side and the first side's ratios; '-' for nothing."""
+    keys = [f"{SIDES[0]}/{o}" for o in SIDES[1:]]
+    head = ("benchmark", "unit", *SIDES, *keys)
+    rows = []
+    for r in results:
+        med = [f"{r['sides'][s]['median']:.1f}" if s in r["sides"]
+               else ("skip" if s in r["skipped"] else "-") for s in SIDES]
+        rat = [f"{r['ratios'][k]:.3f}" if k in r["ratios"] else "-" for k in keys]
+        rows.append((r["benchmark"], r["unit"], *med, *rat))
+    widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
+    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w)
+                       for i, (c, w) in enumerate(zip(row, widths))) for row in [head, *rows]]
+    for r in results:
+        for side, why in r["skipped"].items():
+            lines.append(f"{r['benchmark']}: no {side} program: {why}")
+    return "\n".join(lines)
+
+
+def chart(results, path):
+    """Bar chart of the first side's ratios per benchmark, log scale, 1.0 marked."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import matplotlib.ticker
+    except ImportError:
+        print(f"compare.py: matplotlib is not installed; no chart written to {path}",
+              file=sys.stderr)
+        return False
+    shown = [r for r in results if r["ratios"]]
+    if not shown:
+        print(f"compare.py: no benchmark has a {SIDES[0]} program and another; no chart",
+              file=sys.stderr)
+        return False
+    first, others = SIDES[0], SIDES[1:]
+    width = 0.8 / len(others)
+    fig, ax = plt.subplots(figsize=(max(6.0, 0.7 * len(shown) + 2), 4.5))
+    for i, other in enumerate(others):
+        key = f"{first}/{other}"
+        xs = [k + (i - (len(others) - 1) / 2) * width for k, r in enumerate(shown)
+              if key in r["ratios"]]
+        ys = [r["ratios"][key] for r in shown if key in r["ratios"]]
+        if xs:
+            bars = ax.bar(xs, ys, width, label=f"{first} / {other.replace('_', '.')}")
+            ax.bar_label(bars, labels=[f"{y:.2f}" for y in ys], fontsize=7, padding=2)
+    ax.axhline(1.0, color="black", linewidth=0.8)
+    ax.set_yscale("log")
+    ys = [v for r in shown for v in r["ratios"].values() if v > 0 and math.isfinite(v)]
+    if ys:
+        ax.set_ylim(min(ys + [1.0]) / 1.6, max(ys + [1.0]) * 1.6)
+    ticks = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
+    ax.yaxis.set_major_locator(matplotlib.ticker.FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda y, _: f"{y:g}"))
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_xticks(range(len(shown)))
+    ax.set_xticklabels([r["benchmark"] for r in shown], rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel(f"{first} / other, medians (< 1: {first} is better)")
+    ax.set_title(f"{first} against the others")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rounds", type=int, default=5, help="A/B rounds per pair")
-    ap.add_argument("--pair", nargs=3, action="append", required=True,
-                    metavar=("NAME", "WEFT_CMD", "GO_CMD"))
+    ap.add_argument("--rounds", type=int, default=5, help="rounds per benchmark")
+    ap.add_argument("--bench", nargs="+", action="append", required=True,
+                    metavar=("NAME", "SIDE=COMMAND"))
     ap.add_argument("--json", metavar="FILE", help="write all raw values here")
+    ap.add_argument("--png", metavar="FILE", help="draw the ratios here")
+    ap.add_argument("--sides", default=",".join(SIDES),
+                    help="side names, comma-separated; the first is divided by the others")
     args = ap.parse_args()
     if args.rounds < 1:
         ap.error("--rounds must be at least 1")
+    SIDES[:] = [x for x in args.sides.split(",") if x]
+    if len(SIDES) < 2 or len(set(SIDES)) != len(SIDES):
+        ap.error("--sides needs two or more distinct names")
+    for b in args.bench:
+        if len(b) < 2:
+            ap.error(f"--bench {b[0]}: give at least one SIDE=COMMAND")
 
-    results = [measure(*pair, args.rounds) for pair in args.pair]
-
-    head = ("benchmark", "unit", "weft median", "go median", "weft/go")
-    rows = [(r["benchmark"], r["unit"], f"{r['weft']['median']:.1f}",
-             f"{r['go']['median']:.1f}", f"{r['ratio']:.3f}") for r in results]
-    widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(5)]
-    for row in [head, *rows]:
-        print("  ".join(c.ljust(w) if i < 2 else c.rjust(w)
-                        for i, (c, w) in enumerate(zip(row, widths))))
+    results = [measure(b[0], *parse_sides(b[0], b[1:]), args.rounds) for b in args.bench]
+    print(table(results))
 
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"rounds": args.rounds, "results": results}, f, indent=2)
+            json.dump({"rounds": args.rounds, "sides": SIDES, "results": results}, f, indent=2)
             f.write("\n")
+    if args.png and chart(results, args.png):
+        print(f"chart: {args.png}")
 
 
 if __name__ == "__main__":

@@ -2,31 +2,16 @@
 // own stack); RSS after minus RSS before, over n. Twin of tools/bench/go/idle_mem.
 #include <unistd.h>
 
-#include <fstream>
 #include <iostream>
-#include <string>
 #include <thread>
 
 #include "bench.hpp"
-
-namespace {
-
-std::string vmpte() {
-  std::ifstream f("/proc/self/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind("VmPTE:", 0) == 0) return line;
-  }
-  return "VmPTE: ?";
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   bench::Flags f = bench::parse(argc, argv, 1000000);
   weft::Runtime rt(weft::Config{.procs = f.procs});
   long before = bench::rss_bytes();
-  std::cerr << "before: " << vmpte() << "\n";
+  std::cerr << "before: " << bench::vmpte() << "\n";
   rt.block_on([&] {
     std::atomic<long> started{0};
     for (long i = 0; i < f.n; ++i) {
@@ -40,7 +25,7 @@ int main(int argc, char** argv) {
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));  // settle, as the Go twin does
   long after = bench::rss_bytes();
-  std::cerr << "after:  " << vmpte() << "\n";
+  std::cerr << "after:  " << bench::vmpte() << "\n";
   bench::report("idle_mem", double(after - before) / double(f.n), "bytes/fiber");
   std::_Exit(0);  // a million parked fibers need no unwinding to measure them
 }
