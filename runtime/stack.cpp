@@ -58,6 +58,7 @@ std::uint64_t* canary_slot(const Stack& s) { return reinterpret_cast<std::uint64
 }  // namespace
 
 StackPool::~StackPool() {
+  for (unsigned id : vg_ids_) san::stack_deregister(id);
   for (const Chunk& c : chunks_) {
     san::unpoison(c.base, c.len);
     munmap(c.base, c.len);
@@ -126,6 +127,8 @@ Stack StackPool::alloc(std::size_t size) {
     ++nslab_;
   }
   --c.left;
+  // Registered once: a stack stays with its G across reuse and is unmapped with the pool.
+  if (unsigned id = san::stack_register(s.lo, s.lo + s.size)) vg_ids_.push_back(id);
   return s;
 }
 
