@@ -1058,7 +1058,7 @@ void dump_fibers_to(Sched* s, std::FILE* out) {
       long minutes = long((now - gp->wait_since) / 60000000000LL);
       if (minutes > 0) std::fprintf(out, ", %ld minutes", minutes);
     }
-    if (gp->lockedm) std::fprintf(out, ", locked to thread");
+    if (M* lm = gp->lockedm) std::fprintf(out, ", locked to thread M%d", lm->id);
     std::fprintf(out, "]:\n\tspawned at %s:%u\n\n", gp->spawn_file, gp->spawn_line);
   }
 }
@@ -1380,10 +1380,17 @@ Sched::Sched(const Config& c) : cfg(c) {
   }
   // All Ps start idle; Ms are started on demand (startm) when the first G arrives.
   for (int i = nprocs - 1; i >= 0; --i) pidleput(this, allp[std::size_t(i)]);
+  sched_register(this);
+  if (c.dump_on_sigquit || debug.sigquit) {
+    sigquit = true;
+    sigquit_enable();
+  }
   sysmon_start(this);
 }
 
 Sched::~Sched() {
+  sched_unregister(this);  // first: a SIGQUIT dump or a debugger must not find it half gone
+  if (sigquit) sigquit_disable();
   stopping.store(true);
   sysmon_stop(this);  // joined already after a shutdown(); a bare Sched (tests) stops it here
   netpollfini(this);

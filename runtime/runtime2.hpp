@@ -1,8 +1,9 @@
 // runtime2: the scheduler's data structures — G (fiber), M (OS thread), P (processor), Sched.
 // Follows Go's src/runtime/runtime2.go.
 //
-// Lock order (the only place it is written down): Sched::lock, then Sched::allglock.
-// Nothing else is held while taking Sched::lock. Run-queue rings and runnext are lock-free.
+// Lock order (the only place it is written down): Sched::lock, then Sched::allglock; the
+// process-wide allsched_lock (debug.hpp), then Sched::allglock. Nothing else is held while
+// taking Sched::lock. Run-queue rings and runnext are lock-free.
 #pragma once
 
 #include <atomic>
@@ -290,6 +291,10 @@ struct Sched {
   std::atomic<std::int64_t> nspawned{0}, nexited{0};
 
   StackPool stacks;
+
+  Sched* allsched_next =
+      nullptr;           // the list of live runtimes (debug.hpp); guarded by allsched_lock
+  bool sigquit = false;  // counted in the SIGQUIT dump's users; fixed after construction
 
   explicit Sched(const Config& c);
   ~Sched();  // frees Gs, Ps and Ms; the caller has joined every M

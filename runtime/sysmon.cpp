@@ -31,7 +31,8 @@
 // Polling: if fibers wait on I/O and no M has polled for 10 ms (every M busy), sysmon polls
 // without blocking and queues what became ready.
 //
-// Tracing: with WEFT_DEBUG=schedtrace=MS, sysmon prints Go's scheduler line every MS ms.
+// Tracing: with WEFT_DEBUG=schedtrace=MS, sysmon prints Go's scheduler line every MS ms. With
+// the SIGQUIT dump enabled it also notices the signal's flag and prints the dump (debug.hpp).
 //
 // Scavenging: about once a second sysmon returns the pages of free fiber stacks that stayed
 // unused since its previous pass (scavenge_stacks in proc.cpp), like Go's background scavenger.
@@ -194,6 +195,7 @@ void sysmon_main(Sched* s) {
     bool kicked = s->sysmon_wake.load() != seen;
     s->sysmon_idle.store(false);
     if (s->stopping.load()) break;
+    if (s->sigquit) sigquit_check();  // a SIGQUIT arrived: dump every fiber and exit (debug.hpp)
     std::int64_t now = nanotime();
     s->coarse_now.store(now, std::memory_order_relaxed);
     // Fibers wait on I/O but no M has polled for 10 ms (all busy): poll for them (Go's sysmon).
