@@ -3,7 +3,9 @@
 //
 // Lock order (the only place it is written down): Sched::lock, then Sched::allglock; the
 // process-wide allsched_lock (debug.hpp), then Sched::allglock. Nothing else is held while
-// taking Sched::lock. Run-queue rings and runnext are lock-free.
+// taking Sched::lock. Trace (trace.cpp): Sched::lock, then Trace::buf_lock, then
+// Trace::file_lock; nothing is taken while holding either of the trace's locks. Run-queue rings and
+// runnext are lock-free.
 #pragma once
 
 #include <atomic>
@@ -24,6 +26,7 @@
 #include "os_linux.hpp"
 #include "stack.hpp"
 #include "timer.hpp"
+#include "trace.hpp"
 
 namespace weft::detail {
 
@@ -210,10 +213,12 @@ struct P {
 struct M {
   int id = 0;
   Sched* sched = nullptr;
-  Ctx g0ctx = nullptr;    // g0's saved context while a G runs; written by the G on each resume
-  G* curg = nullptr;      // the G running on this M; owned by this M
-  P* p = nullptr;         // the P held; owned by this M
-  P* nextp = nullptr;     // P handed over by startm before notewakeup; read after notesleep
+  Ctx g0ctx = nullptr;  // g0's saved context while a G runs; written by the G on each resume
+  G* curg = nullptr;    // the G running on this M; owned by this M
+  TraceBuf* trace =
+      nullptr;         // WEFT_TRACE: its event buffer (trace.hpp), null when off; owned by this M
+  P* p = nullptr;      // the P held; owned by this M
+  P* nextp = nullptr;  // P handed over by startm before notewakeup; read after notesleep
   bool spinning = false;  // this M is looking for work; counted in Sched::nmspinning
   M* link = nullptr;      // Sched::midle list; guarded by Sched::lock
   P* oldp = nullptr;      // the P it had before entering a blocking call; owned by this M
@@ -246,6 +251,7 @@ struct Sched {
   DebugSettings debug;         // WEFT_DEBUG, read at construction
   std::size_t stack_size = 0;  // resolved default stack size
   int nprocs = 0;              // GOMAXPROCS
+  Trace* trace = nullptr;      // WEFT_TRACE (trace.hpp), null when off; fixed until ~Sched
 
   Lock lock;                             // Sched::lock: guards everything below marked so
   GRunq runq;                            // global run queue; guarded by lock

@@ -97,6 +97,9 @@ bool retake_hog(Sched* s, P* pp) {
   st = PStatus::retaking;
   if (!pp->status.compare_exchange_strong(st, PStatus::idle)) return false;  // the M won
   pp->m.store(nullptr, std::memory_order_release);
+  if (s->trace) [[unlikely]]
+    trace_event_other(s->trace, kTraceSysmonTid, TraceEv::handoff, 0, std::uint64_t(pp->id),
+                      nullptr, 1);
   handoffp(s, pp);
   return true;
 }
@@ -146,6 +149,9 @@ int retake(Sched* s, std::int64_t now, std::vector<PWatch>& watch) {
     }
     if (pp->status.compare_exchange_strong(st, PStatus::idle)) {
       ++n;
+      if (s->trace) [[unlikely]]
+        trace_event_other(s->trace, kTraceSysmonTid, TraceEv::handoff, 0, std::uint64_t(pp->id),
+                          nullptr, 0);
       handoffp(s, pp);
     }
   }
@@ -205,6 +211,9 @@ void sysmon_main(Sched* s) {
     if (stale && np.lastpoll.compare_exchange_strong(lp, now)) {
       ready.clear();
       netpoll(s, 0, ready);
+      if (s->trace && !ready.empty()) [[unlikely]] {
+        trace_event_other(s->trace, kTraceSysmonTid, TraceEv::netpoll, 0, ready.size());
+      }
       for (G* gp : ready) goready(gp);  // sysmon holds no P: they go to the global queue
       if (!ready.empty()) idle = 0;
     }

@@ -49,7 +49,8 @@ bool echo() {
 
 // workload: every kind of switch the runtime makes — first runs, yields, parks and readies
 // across Ms, timers, the poller, a blocking call — in a few milliseconds. `pairs` pairs of
-// fibers ping-pong `rounds` times through ParkSlots. Prints "ok" when everything checked out.
+// fibers ping-pong `rounds` times through ParkSlots. Prints "ok" when everything checked out,
+// then how many fibers it ran (the pairs, echo's server, main).
 int workload(int pairs, int rounds) {
   return run(
       [=] {
@@ -82,7 +83,7 @@ int workload(int pairs, int rounds) {
         });
         bool io = echo();
         parkslot_wait(&all);
-        std::printf("%s\n", io && slept == 1 ? "ok" : "FAILED");
+        std::printf("%s\nfibers %d\n", io && slept == 1 ? "ok" : "FAILED", 2 * pairs + 2);
         return io ? 0 : 1;
       },
       Config{.procs = 2});
@@ -93,6 +94,7 @@ int workload(int pairs, int rounds) {
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "workload") return workload(4, 20);
-  std::fprintf(stderr, "usage: debug_programs workload\n");
+  if (mode == "workload_long") return workload(4, 600);  // overflows the trace buffers
+  std::fprintf(stderr, "usage: debug_programs workload|workload_long\n");
   return 2;
 }
