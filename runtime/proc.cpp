@@ -1090,6 +1090,12 @@ void dump_fibers_to(Sched* s, std::FILE* out) {
   for (G* gp : s->allgs) {
     GStatus st = gp->status.load();
     if (st == GStatus::idle || st == GStatus::dead) continue;
+    // id and spawn site are written before the G is published (newproc) and are stable while it
+    // lives. The fields the G itself writes (wait reason and start, lockedm) are read only while
+    // it is parked or queued: this acquire load of its status then orders them after its last
+    // writes (park_m's and gosched's release stores). A fiber that starts running during the
+    // dump may show stale values, the risk of any dump of a running program.
+    bool stopped = st == GStatus::waiting || st == GStatus::runnable;
     const char* what = st == GStatus::waiting   ? wait_reason_name(gp->wait_reason)
                        : st == GStatus::syscall ? "blocking call"
                                                 : gstatus_name(st);
@@ -1098,7 +1104,9 @@ void dump_fibers_to(Sched* s, std::FILE* out) {
       long minutes = long((now - gp->wait_since) / 60000000000LL);
       if (minutes > 0) std::fprintf(out, ", %ld minutes", minutes);
     }
-    if (M* lm = gp->lockedm) std::fprintf(out, ", locked to thread M%d", lm->id);
+    if (M* lm = stopped ? gp->lockedm : nullptr) {
+      std::fprintf(out, ", locked to thread M%d", lm->id);
+    }
     std::fprintf(out, "]:\n\tspawned at %s:%u\n\n", gp->spawn_file, gp->spawn_line);
   }
 }
