@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdio>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -89,12 +90,52 @@ int workload(int pairs, int rounds) {
       Config{.procs = 2});
 }
 
+// gdb_parked: fibers parked in known functions (one of them wired to its thread), then a
+// SIGTRAP that stops the program under gdb (test/debug/gdb_check.py unwinds them there with
+// tools/gdb/weft.py). Without a debugger the SIGTRAP ends the program.
+__attribute__((noinline)) void gdb_alpha_waits(ParkSlot* s) {
+  parkslot_wait(s);
+  asm volatile("" ::: "memory");  // no tail call: this frame stays on the stack
+}
+
+__attribute__((noinline)) void gdb_beta_sleeps() {
+  sleep_for(std::chrono::hours(1));
+  asm volatile("" ::: "memory");
+}
+
+int gdb_parked() {
+  return run(
+      [] {
+        static ParkSlot never[2];
+        go([] { gdb_alpha_waits(&never[0]); });
+        go([] { gdb_beta_sleeps(); });
+        go([] {
+          lock_os_thread();
+          gdb_alpha_waits(&never[1]);
+        });
+        for (int i = 0; i < 2000; ++i) {  // until all three are parked
+          std::ostringstream os;
+          dump_fibers(os);
+          std::string d = os.str();
+          if (d.find("[park]") != d.npos && d.find("[sleep]") != d.npos &&
+              d.find("[park, locked") != d.npos) {
+            break;
+          }
+          sleep_for(std::chrono::milliseconds(1));
+        }
+        raise(SIGTRAP);
+        return 0;
+      },
+      Config{.procs = 2});
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::string mode = argc > 1 ? argv[1] : "";
   if (mode == "workload") return workload(4, 20);
   if (mode == "workload_long") return workload(4, 600);  // overflows the trace buffers
-  std::fprintf(stderr, "usage: debug_programs workload|workload_long\n");
+  if (mode == "gdb_parked") return gdb_parked();
+  std::fprintf(stderr, "usage: debug_programs workload|workload_long|gdb_parked\n");
   return 2;
 }
