@@ -33,21 +33,79 @@ namespace {
 // Runtimes in this process that opened a trace so far: names the second one's file path.2.
 std::atomic<int> g_traces{0};
 
-// put_json_string writes s as a JSON string body (no quotes): escapes quotes, backslashes and
-// control characters.
-void put_json_string(std::FILE* f, const char* s) {
-  for (; *s; ++s) {
-    unsigned char c = static_cast<unsigned char>(*s);
-    if (c == '"' || c == '\\') {
-      std::fputc('\\', f);
-      std::fputc(c, f);
-    } else if (c < 0x20) {
-      std::fprintf(f, "\\u%04x", c);
-    } else {
-      std::fputc(c, f);
-    }
+// Out: formats events into a local buffer with hand-written conversions (printf's cost
+// dominated tracing) and hands full buffers to the file. file_lock must be held.
+class Out {
+ public:
+  explicit Out(std::FILE* f) : f_(f) {}
+  ~Out() { flush(); }
+  Out(const Out&) = delete;
+  Out& operator=(const Out&) = delete;
+
+  Out& str(const char* s) {
+    while (*s) chr(*s++);
+    return *this;
   }
-}
+  // json writes s as the body of a JSON string: quotes, backslashes and control characters
+  // escaped.
+  Out& json(const char* s) {
+    for (; *s; ++s) {
+      unsigned char c = static_cast<unsigned char>(*s);
+      if (c == '"' || c == '\\') {
+        chr('\\').chr(char(c));
+      } else if (c < 0x20) {
+        str("\\u00").chr(kHex[c >> 4]).chr(kHex[c & 15]);
+      } else {
+        chr(char(c));
+      }
+    }
+    return *this;
+  }
+  Out& num(std::uint64_t v) {
+    char tmp[24];
+    int n = 0;
+    do {
+      tmp[n++] = char('0' + v % 10);
+      v /= 10;
+    } while (v);
+    while (n) chr(tmp[--n]);
+    return *this;
+  }
+  Out& num(std::int64_t v) {
+    if (v < 0) {
+      chr('-');
+      return num(std::uint64_t(-(v + 1)) + 1);
+    }
+    return num(std::uint64_t(v));
+  }
+  Out& num(int v) { return num(std::int64_t(v)); }
+  Out& num(unsigned v) { return num(std::uint64_t(v)); }
+  // micros writes ns as microseconds with three decimals (the trace format's unit).
+  Out& micros(std::int64_t ns) {
+    if (ns < 0) {
+      chr('-');
+      ns = -ns;
+    }
+    num(std::uint64_t(ns / 1000)).chr('.');
+    std::int64_t frac = ns % 1000;
+    return chr(char('0' + frac / 100)).chr(char('0' + frac / 10 % 10)).chr(char('0' + frac % 10));
+  }
+  Out& chr(char c) {
+    if (n_ == sizeof buf_) flush();
+    buf_[n_++] = c;
+    return *this;
+  }
+  void flush() {
+    if (n_) std::fwrite(buf_, 1, n_, f_);
+    n_ = 0;
+  }
+
+ private:
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::FILE* f_;
+  std::size_t n_ = 0;
+  char buf_[16384];
+};
 
 const char* basename_of(const char* path) {
   const char* slash = std::strrchr(path, '/');
@@ -55,88 +113,84 @@ const char* basename_of(const char* path) {
 }
 
 // begin_event writes the separator and the fields every event has; file_lock must be held.
-void begin_event(Trace* t, const char* ph, int tid, std::int64_t ts) {
-  std::fputs(t->first ? "\n" : ",\n", t->f);
+void begin_event(Trace* t, Out& o, const char* ph, int tid, std::int64_t ts) {
+  o.str(t->first ? "\n" : ",\n");
   t->first = false;
-  std::int64_t rel = ts - t->t0;
-  std::fprintf(t->f, "{\"ph\":\"%s\",\"pid\":%d,\"tid\":%d,\"ts\":%lld.%03lld", ph, t->pid, tid,
-               static_cast<long long>(rel / 1000), static_cast<long long>(rel % 1000));
+  o.str("{\"ph\":\"").str(ph).str("\",\"pid\":").num(t->pid).str(",\"tid\":").num(tid);
+  o.str(",\"ts\":").micros(ts - t->t0);
 }
 
 void name_track(Trace* t, int tid, const char* name, int sort) {
   std::lock_guard<std::mutex> lk(t->file_lock);
-  std::fputs(t->first ? "\n" : ",\n", t->f);
+  Out o(t->f);
+  o.str(t->first ? "\n" : ",\n");
   t->first = false;
-  std::fprintf(t->f,
-               "{\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"name\":\"thread_name\",\"args\":{\"name\":"
-               "\"%s\"}},\n{\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"name\":\"thread_sort_index\","
-               "\"args\":{\"sort_index\":%d}}",
-               t->pid, tid, name, t->pid, tid, sort);
+  o.str("{\"ph\":\"M\",\"pid\":").num(t->pid).str(",\"tid\":").num(tid);
+  o.str(",\"name\":\"thread_name\",\"args\":{\"name\":\"").json(name).str("\"}},\n");
+  o.str("{\"ph\":\"M\",\"pid\":").num(t->pid).str(",\"tid\":").num(tid);
+  o.str(",\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":").num(sort).str("}}");
 }
 
-void write_event(Trace* t, int tid, const TraceEvent& e) {
-  std::FILE* f = t->f;
-  auto site = [&] {
-    std::fputs(",\"spawn\":\"", f);
-    put_json_string(f, e.site ? e.site : "");
-    std::fprintf(f, ":%u\"", e.line);
-  };
+void write_event(Trace* t, Out& o, int tid, const TraceEvent& e) {
+  const char* site = e.site ? e.site : "";
   switch (e.kind) {
     case TraceEv::run_begin:
-      begin_event(t, "B", tid, e.ts);
-      std::fprintf(f, ",\"cat\":\"fiber\",\"name\":\"G%llu ", static_cast<unsigned long long>(e.g));
-      put_json_string(f, basename_of(e.site ? e.site : ""));
-      std::fprintf(f, ":%u\",\"args\":{\"fiber\":%llu", e.line,
-                   static_cast<unsigned long long>(e.g));
-      site();
-      std::fputs("}}", f);
+      begin_event(t, o, "B", tid, e.ts);
+      o.str(",\"cat\":\"fiber\",\"name\":\"G").num(e.g).chr(' ').json(basename_of(site));
+      o.chr(':').num(e.line).str("\",\"args\":{\"fiber\":").num(e.g);
+      o.str(",\"spawn\":\"").json(site).chr(':').num(e.line).str("\"}}");
       return;
     case TraceEv::run_end:
-      begin_event(t, "E", tid, e.ts);
-      std::fprintf(f, ",\"args\":{\"fiber\":%llu}}", static_cast<unsigned long long>(e.g));
+      begin_event(t, o, "E", tid, e.ts);
+      o.str(",\"args\":{\"fiber\":").num(e.g).str("}}");
       return;
     default:
       break;
   }
-  begin_event(t, "i", tid, e.ts);
-  std::fputs(",\"s\":\"t\",\"cat\":\"sched\",\"name\":\"", f);
+  if (e.kind == TraceEv::flush) {
+    begin_event(t, o, "X", tid, e.ts);
+    o.str(",\"dur\":")
+        .micros(std::int64_t(e.arg))
+        .str(",\"cat\":\"trace\",\"name\":\"trace flush\"}");
+    return;
+  }
+  begin_event(t, o, "i", tid, e.ts);
+  o.str(",\"s\":\"t\",\"cat\":\"sched\",\"name\":\"");
   switch (e.kind) {
     case TraceEv::spawn:
-      std::fprintf(f, "spawn\",\"args\":{\"fiber\":%llu", static_cast<unsigned long long>(e.g));
-      site();
+      o.str("spawn\",\"args\":{\"fiber\":").num(e.g);
+      o.str(",\"spawn\":\"").json(site).chr(':').num(e.line).chr('"');
       break;
     case TraceEv::park:
-      std::fprintf(f, "park\",\"args\":{\"fiber\":%llu,\"reason\":\"%s\"",
-                   static_cast<unsigned long long>(e.g),
-                   wait_reason_name(static_cast<WaitReason>(e.arg)));
+      o.str("park\",\"args\":{\"fiber\":").num(e.g).str(",\"reason\":\"");
+      o.json(wait_reason_name(static_cast<WaitReason>(e.arg))).chr('"');
       break;
     case TraceEv::park_cancel:
-      std::fprintf(f, "park_cancel\",\"args\":{\"fiber\":%llu",
-                   static_cast<unsigned long long>(e.g));
+      o.str("park_cancel\",\"args\":{\"fiber\":").num(e.g);
       break;
     case TraceEv::ready:
-      std::fprintf(f, "ready\",\"args\":{\"fiber\":%llu", static_cast<unsigned long long>(e.g));
+      o.str("ready\",\"args\":{\"fiber\":").num(e.g);
       break;
     case TraceEv::steal:
-      std::fprintf(f, "steal\",\"args\":{\"fiber\":%llu,\"from_p\":%llu",
-                   static_cast<unsigned long long>(e.g), static_cast<unsigned long long>(e.arg));
+      o.str("steal\",\"args\":{\"fiber\":").num(e.g).str(",\"from_p\":").num(e.arg);
       break;
     case TraceEv::netpoll:
-      std::fprintf(f, "netpoll\",\"args\":{\"ready\":%llu", static_cast<unsigned long long>(e.arg));
+      o.str("netpoll\",\"args\":{\"ready\":").num(e.arg);
       break;
     case TraceEv::handoff:
-      std::fprintf(f, "handoff\",\"args\":{\"p\":%llu,\"why\":\"%s\"",
-                   static_cast<unsigned long long>(e.arg), e.line ? "hog" : "blocking call");
+      o.str("handoff\",\"args\":{\"p\":").num(e.arg).str(",\"why\":\"");
+      o.str(e.line ? "hog" : "blocking call").chr('"');
       break;
     default:
-      std::fputs("?\",\"args\":{", f);
+      o.str("?\",\"args\":{");
       break;
   }
-  std::fputs("}}", f);
+  o.str("}}");
 }
 
 void flush_locked(TraceBuf* b) {  // file_lock held
-  for (std::uint32_t i = 0; i < b->n; ++i) write_event(b->trace, b->tid, b->ev[i]);
+  Out o(b->trace->f);
+  for (std::uint32_t i = 0; i < b->n; ++i) write_event(b->trace, o, b->tid, b->ev[i]);
   b->n = 0;
 }
 
@@ -167,12 +221,11 @@ Trace* trace_open() {
   std::setvbuf(f, nullptr, _IOFBF, 1 << 16);
   {
     std::lock_guard<std::mutex> lk(t->file_lock);
-    std::fputs("[\n", f);
+    Out o(f);
+    o.str("[\n{\"ph\":\"M\",\"pid\":").num(t->pid);
+    o.str(",\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":\"weft runtime ");
+    o.num(nth).str("\"}}");
     t->first = false;
-    std::fprintf(f,
-                 "{\"ph\":\"M\",\"pid\":%d,\"tid\":0,\"name\":\"process_name\",\"args\":{\"name\":"
-                 "\"weft runtime %d\"}}",
-                 t->pid, nth);
   }
   t->sysmon->trace = t->other->trace = t;
   t->sysmon->tid = kTraceSysmonTid;
@@ -193,8 +246,13 @@ TraceBuf* trace_m_buf(Trace* t, int mid) {
 }
 
 void trace_flush(TraceBuf* b) {
-  std::lock_guard<std::mutex> lk(b->trace->file_lock);
-  flush_locked(b);
+  std::int64_t start = trace_now();
+  {
+    std::lock_guard<std::mutex> lk(b->trace->file_lock);
+    flush_locked(b);
+  }
+  b->ev[b->n++] =
+      TraceEvent{start, 0, std::uint64_t(trace_now() - start), nullptr, 0, TraceEv::flush};
 }
 
 void trace_event_other(Trace* t, int tid, TraceEv kind, std::uint64_t g, std::uint64_t arg,

@@ -8,7 +8,9 @@
 //     when it switches out (mcall, the hand-off), named "G<id> <file>:<line>" after the spawn site;
 //   - instant events: spawn, park (with the wait reason), park_cancel (unlockf returned false:
 //     the fiber never slept), ready, steal (with the victim P), netpoll (fibers it readied),
-//     handoff (sysmon retook a P: "blocking call" or "hog").
+//     handoff (sysmon retook a P: "blocking call" or "hog");
+//   - a "trace flush" complete event (X) wherever an M stopped to write its full buffer, so
+//     the tracer's own cost is not mistaken for the fiber's.
 // Every park is followed by exactly one ready or park_cancel, unless the runtime shut down
 // with the fiber still parked.
 //
@@ -42,6 +44,7 @@ enum class TraceEv : std::uint8_t {
   steal,        // g: the fiber taken; arg: the victim P's id
   netpoll,      // arg: how many fibers the poll readied
   handoff,      // arg: the P's id; line: 0 blocking call, 1 hog
+  flush,        // arg: how long the M spent writing its full buffer to the file, ns
 };
 
 struct TraceEvent {

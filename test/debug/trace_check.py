@@ -68,6 +68,10 @@ with tempfile.TemporaryDirectory() as tmp:
     check(len(spawned) == count["spawn"] == nfibers,
           f"{count['spawn']} spawn events for {len(spawned)} fibers; the program ran {nfibers}")
     check(ran == spawned, f"fibers that ran {sorted(ran)} != fibers spawned {sorted(spawned)}")
+    flushes = [e for e in timed if e["ph"] == "X"]
+    check(flushes and all(e["name"] == "trace flush" and e["dur"] >= 0 and
+                          names[e["tid"]].startswith("M") for e in flushes),
+          f"full buffers must show as 'trace flush' slices on M tracks: {flushes[:3]}")
     check(count["park"] == count["ready"] + count["park_cancel"],
           f"{count['park']} parks != {count['ready']} readies + {count['park_cancel']} cancels")
     reasons = collections.Counter(e["args"]["reason"] for e in timed if e.get("name") == "park")
