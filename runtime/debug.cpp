@@ -38,6 +38,17 @@ void fatal(const char* fmt, ...) {
   std::abort();
 }
 
+char* put_u64(char* p, unsigned long long v) {
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = char('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (n) *p++ = tmp[--n];
+  return p;
+}
+
 DebugSettings read_debug_settings() {
   DebugSettings d;
   const char* v = std::getenv("WEFT_DEBUG");

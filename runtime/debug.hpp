@@ -31,6 +31,10 @@ struct DebugSettings {
 };
 DebugSettings read_debug_settings();
 
+// put_u64 writes v in decimal at p (at most 20 characters, no terminator) and returns the end.
+// Async-signal-safe: the stack-overflow report formats with it, and so does the trace writer.
+char* put_u64(char* p, unsigned long long v);
+
 // allsched: every live runtime, linked through Sched::allsched_next (newest first), guarded by
 // allsched_lock. Process-wide by nature: it is how a debugger (tools/gdb/weft.py) and the
 // SIGQUIT dump find the runtimes. Sched's constructor and destructor add and remove themselves.

@@ -175,18 +175,6 @@ namespace {
 struct sigaction g_old_segv;
 std::once_flag g_handler_once;
 
-// Async-signal-safe formatting: append a decimal number.
-char* put_u64(char* p, std::uint64_t v) {
-  char tmp[24];
-  int n = 0;
-  do {
-    tmp[n++] = char('0' + v % 10);
-    v /= 10;
-  } while (v);
-  while (n) *p++ = tmp[--n];
-  return p;
-}
-
 char* put_str(char* p, const char* s) {
   while (*s) *p++ = *s++;
   return p;

@@ -63,12 +63,8 @@ class Out {
   }
   Out& num(std::uint64_t v) {
     char tmp[24];
-    int n = 0;
-    do {
-      tmp[n++] = char('0' + v % 10);
-      v /= 10;
-    } while (v);
-    while (n) chr(tmp[--n]);
+    char* end = put_u64(tmp, v);
+    for (char* p = tmp; p < end; ++p) chr(*p);
     return *this;
   }
   Out& num(std::int64_t v) {
