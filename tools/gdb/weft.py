@@ -38,7 +38,15 @@ _WAIT_REASONS = {
     "sleep": "sleep",
     "mutex_lock": "sync.Mutex.Lock",
     "blocking": "blocking call",
-}
+    "chan_send_nil": "chan send (nil chan)",
+    "chan_receive_nil": "chan receive (nil chan)",
+    "select_no_cases": "select (no cases)",
+    "rwmutex_rlock": "sync.RWMutex.RLock",
+    "rwmutex_lock": "sync.RWMutex.Lock",
+    "waitgroup_wait": "sync.WaitGroup.Wait",
+    "cond_wait": "sync.Cond.Wait",
+    "semacquire": "semacquire",
+}  # wait_reason_name in runtime/proc.cpp; a reason missing here shows as its enumerator
 
 
 def _enum_name(v):
