@@ -133,8 +133,8 @@ void write_event(Trace* t, Out& o, int tid, const TraceEvent& e) {
     case TraceEv::run_begin:
       begin_event(t, o, "B", tid, e.ts);
       o.str(",\"cat\":\"fiber\",\"name\":\"G").num(e.g).chr(' ').json(basename_of(site));
-      o.chr(':').num(e.line).str("\",\"args\":{\"fiber\":").num(e.g);
-      o.str(",\"spawn\":\"").json(site).chr(':').num(e.line).str("\"}}");
+      // The full spawn path is in the fiber's spawn event; each run carries the short name.
+      o.chr(':').num(e.line).str("\",\"args\":{\"fiber\":").num(e.g).str("}}");
       return;
     case TraceEv::run_end:
       begin_event(t, o, "E", tid, e.ts);

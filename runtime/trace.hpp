@@ -5,7 +5,8 @@
 //   - a track per M ("M0", "M1", ...), one for sysmon and one for all other threads (foreign
 //     threads spawning or readying fibers, the shutting-down thread);
 //   - a slice per fiber run: B when an M resumes the fiber (gogo, or the yield hand-off), E
-//     when it switches out (mcall, the hand-off), named "G<id> <file>:<line>" after the spawn site;
+//     when it switches out (mcall, the hand-off), named "G<id> <file>:<line>" after the spawn site
+//     (the file's last component; the spawn event has the full path);
 //   - instant events: spawn, park (with the wait reason), park_cancel (unlockf returned false:
 //     the fiber never slept), ready, steal (with the victim P), netpoll (fibers it readied),
 //     handoff (sysmon retook a P: "blocking call" or "hog");
