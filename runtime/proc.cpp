@@ -97,6 +97,7 @@
 #include "sanitizer.hpp"
 #include "time.hpp"
 #include "timer.hpp"
+#include "trace.hpp"
 #include "netpoll.hpp"
 
 #ifndef WEFT_DEFAULT_STACK_SIZE
@@ -193,6 +194,19 @@ std::uint32_t fastrand(M* m) {
   return x;
 }
 
+// trace_at records a trace event on the calling thread's track: its M's buffer, else the
+// shared one (sysmon's track or "other threads"). Callers test s->trace first.
+__attribute__((noinline)) void trace_at(Sched* s, TraceEv k, std::uint64_t g, std::uint64_t arg = 0,
+                                        const char* site = nullptr, std::uint32_t line = 0) {
+  M* m = tls_m;
+  if (m && m->sched == s && m->trace) {
+    trace_event(m->trace, k, g, arg, site, line);
+    return;
+  }
+  int tid = std::this_thread::get_id() == s->sysmon.get_id() ? kTraceSysmonTid : kTraceOtherTid;
+  trace_event_other(s->trace, tid, k, g, arg, site, line);
+}
+
 void schedule(M* m);
 void mstart(M* m);
 
@@ -278,6 +292,7 @@ void newm(Sched* s, P* pp, bool spinning, G* nextg = nullptr) {
   m->nextp = pp;
   m->spinning = spinning;
   m->fastrand = 0x9e3779b9u * std::uint32_t(m->id + 1);
+  if (s->trace) m->trace = trace_m_buf(s->trace, m->id);
   s->allm.push_back(m);
   m->thread = std::thread(mstart, m);
 }
@@ -341,6 +356,9 @@ bool netpoll_block(M* m) {
   netpoll(s, delay, m->ready);
   np.poll_until.store(0);
   np.lastpoll.store(nanotime());
+  if (m->trace && !m->ready.empty()) [[unlikely]] {
+    trace_event(m->trace, TraceEv::netpoll, 0, m->ready.size());
+  }
   bool timers_due = next != 0 && next <= nanotime();
   if (m->ready.empty() && !timers_due) return true;  // a break: findrunnable re-evaluates
   P* pp;
@@ -350,6 +368,8 @@ bool netpoll_block(M* m) {
     if (!pp) {
       for (G* gp : m->ready) {
         casgstatus(gp, GStatus::waiting, GStatus::runnable);
+        if (m->trace) [[unlikely]]
+          trace_event(m->trace, TraceEv::ready, gp->id);
         globrunqput(s, gp);
       }
     }
@@ -556,6 +576,9 @@ void gfput(Sched* s, P* pp, G* gp) {
 G* gogo(M* m, G* gp) {
   gp->m = m;
   m->curg = gp;
+  if (m->trace) [[unlikely]] {
+    trace_event(m->trace, TraceEv::run_begin, gp->id, 0, gp->spawn_file, gp->spawn_line);
+  }
   eh_switch(m, nullptr, gp);
   to_user(m);
   san::leave(&m->g0_asan_fake, gp->stack.lo, gp->stack.size, gp->tsan_fiber);
@@ -581,6 +604,8 @@ Transfer mcall_switch(Transfer t) {  // runs on g0's stack
   gp->ctx = t.ctx;
   canary_check(gp, t.ctx);
   gp->lastm = gp->m;
+  if (gp->m->trace) [[unlikely]]
+    trace_event(gp->m->trace, TraceEv::run_end, gp->id);
   eh_switch(gp->m, gp, nullptr);
   return {nullptr, fn(gp, arg)};
 }
@@ -641,9 +666,14 @@ G* park_m(G* gp, void* arg) {
   ParkReq r = *static_cast<ParkReq*>(arg);  // copy: arg lives on gp's stack (see UnlockFn)
   gp->wait_reason = r.reason;
   gp->wait_since = gp->sched->coarse_now.load(std::memory_order_relaxed);
+  TraceBuf* tb = gp->m->trace;  // before unlockf: after it, gp may run elsewhere
+  if (tb) [[unlikely]]
+    trace_event(tb, TraceEv::park, gp->id, std::uint64_t(r.reason));
   setgstatus(gp, GStatus::running, GStatus::waiting);
   if (r.unlockf && !r.unlockf(gp, r.arg)) {
     setgstatus(gp, GStatus::waiting, GStatus::runnable);  // never published: still ours
+    if (tb) [[unlikely]]
+      trace_event(tb, TraceEv::park_cancel, gp->id);
     return gp;  // P2: the condition already holds; run it again at once
   }
   return nullptr;
@@ -685,6 +715,10 @@ Transfer yield_commit(Transfer t) {
   gp->ctx = t.ctx;
   canary_check(gp, t.ctx);
   gp->lastm = m;
+  if (m->trace) [[unlikely]] {
+    trace_event(m->trace, TraceEv::run_end, gp->id);
+    trace_event(m->trace, TraceEv::run_begin, next->id, 0, next->spawn_file, next->spawn_line);
+  }
   eh_switch(m, gp, next);
   next->m = m;
   m->curg = next;
@@ -816,6 +850,8 @@ top:
     m->ready.clear();
     netpoll(s, 0, m->ready);
     if (!m->ready.empty()) {
+      if (m->trace) [[unlikely]]
+        trace_event(m->trace, TraceEv::netpoll, 0, m->ready.size());
       for (G* gp : m->ready) goready(gp);  // onto this P
       m->ready.clear();
       goto top;
@@ -838,7 +874,11 @@ top:
           checktimers(p2, nanotime());
           if (G* gp = runqget(pp, inherit)) return gp;
         }
-        if (G* gp = runqsteal(pp, p2, round == 3)) return gp;
+        if (G* gp = runqsteal(pp, p2, round == 3)) {
+          if (m->trace) [[unlikely]]
+            trace_event(m->trace, TraceEv::steal, gp->id, p2->id);
+          return gp;
+        }
       }
     }
   }
@@ -1050,6 +1090,12 @@ void dump_fibers_to(Sched* s, std::FILE* out) {
   for (G* gp : s->allgs) {
     GStatus st = gp->status.load();
     if (st == GStatus::idle || st == GStatus::dead) continue;
+    // id and spawn site are written before the G is published (newproc) and are stable while it
+    // lives. The fields the G itself writes (wait reason and start, lockedm) are read only while
+    // it is parked or queued: this acquire load of its status then orders them after its last
+    // writes (park_m's and gosched's release stores). A fiber that starts running during the
+    // dump may show stale values, the risk of any dump of a running program.
+    bool stopped = st == GStatus::waiting || st == GStatus::runnable;
     const char* what = st == GStatus::waiting   ? wait_reason_name(gp->wait_reason)
                        : st == GStatus::syscall ? "blocking call"
                                                 : gstatus_name(st);
@@ -1058,7 +1104,9 @@ void dump_fibers_to(Sched* s, std::FILE* out) {
       long minutes = long((now - gp->wait_since) / 60000000000LL);
       if (minutes > 0) std::fprintf(out, ", %ld minutes", minutes);
     }
-    if (gp->lockedm) std::fprintf(out, ", locked to thread");
+    if (M* lm = stopped ? gp->lockedm : nullptr) {
+      std::fprintf(out, ", locked to thread M%d", lm->id);
+    }
     std::fprintf(out, "]:\n\tspawned at %s:%u\n\n", gp->spawn_file, gp->spawn_line);
   }
 }
@@ -1092,6 +1140,8 @@ void gopark(UnlockFn unlockf, void* arg, WaitReason reason) {
 void goready(G* gp) {
   Sched* s = gp->sched;
   casgstatus(gp, GStatus::waiting, GStatus::runnable);
+  if (s->trace) [[unlikely]]
+    trace_at(s, TraceEv::ready, gp->id);
   M* m = tls_m;
   if (m && m->sched == s) {
     bool entered = p_enter(m);
@@ -1149,6 +1199,8 @@ void newproc(Sched* s, G* gp, void (*invoke)(void*), void (*destroy)(void*), voi
   bool entered = m && p_enter(m);
   P* mp = m ? m->p : nullptr;
   count_spawn(s, mp);
+  if (s->trace) [[unlikely]]
+    trace_at(s, TraceEv::spawn, gp->id, 0, gp->spawn_file, gp->spawn_line);
   setgstatus(gp, GStatus::idle, GStatus::runnable);
   if (mp) {
     runqput(mp, gp, !mp->preempt.load(std::memory_order_relaxed));
@@ -1380,12 +1432,21 @@ Sched::Sched(const Config& c) : cfg(c) {
   }
   // All Ps start idle; Ms are started on demand (startm) when the first G arrives.
   for (int i = nprocs - 1; i >= 0; --i) pidleput(this, allp[std::size_t(i)]);
+  trace = trace_open();
+  sched_register(this);
+  if (c.dump_on_sigquit || debug.sigquit) {
+    sigquit = true;
+    sigquit_enable();
+  }
   sysmon_start(this);
 }
 
 Sched::~Sched() {
+  sched_unregister(this);  // first: a SIGQUIT dump or a debugger must not find it half gone
+  if (sigquit) sigquit_disable();
   stopping.store(true);
   sysmon_stop(this);  // joined already after a shutdown(); a bare Sched (tests) stops it here
+  trace_close(this);  // every M and sysmon has stopped: flush their buffers and end the file
   netpollfini(this);
   timerpool_destroy(timerpool);
   for (G* gp : allgs) {

@@ -68,7 +68,8 @@ void handoffp(Sched* s, P* pp);
 // how many stacks it released.
 std::size_t scavenge_stacks(Sched* s);
 
-// dump_fibers_to writes every live fiber (id, state or wait reason, spawn site) to out.
+// dump_fibers_to writes every live fiber to out: id, state or wait reason, minutes waited, the
+// M it is locked to (while not running), spawn site.
 void dump_fibers_to(Sched* s, std::FILE* out);
 
 // wake_timer_sleeper makes sure some idle M will wake by `when` for a timer just added: it

@@ -1,8 +1,11 @@
 // runtime2: the scheduler's data structures — G (fiber), M (OS thread), P (processor), Sched.
 // Follows Go's src/runtime/runtime2.go.
 //
-// Lock order (the only place it is written down): Sched::lock, then Sched::allglock.
-// Nothing else is held while taking Sched::lock. Run-queue rings and runnext are lock-free.
+// Lock order (the only place it is written down): Sched::lock, then Sched::allglock; the
+// process-wide allsched_lock (debug.hpp), then Sched::allglock. Nothing else is held while
+// taking Sched::lock. Trace (trace.cpp): Sched::lock, then Trace::buf_lock, then
+// Trace::file_lock; nothing is taken while holding either of the trace's locks. Run-queue rings and
+// runnext are lock-free.
 #pragma once
 
 #include <atomic>
@@ -23,6 +26,7 @@
 #include "os_linux.hpp"
 #include "stack.hpp"
 #include "timer.hpp"
+#include "trace.hpp"
 
 namespace weft::detail {
 
@@ -209,10 +213,12 @@ struct P {
 struct M {
   int id = 0;
   Sched* sched = nullptr;
-  Ctx g0ctx = nullptr;    // g0's saved context while a G runs; written by the G on each resume
-  G* curg = nullptr;      // the G running on this M; owned by this M
-  P* p = nullptr;         // the P held; owned by this M
-  P* nextp = nullptr;     // P handed over by startm before notewakeup; read after notesleep
+  Ctx g0ctx = nullptr;  // g0's saved context while a G runs; written by the G on each resume
+  G* curg = nullptr;    // the G running on this M; owned by this M
+  TraceBuf* trace =
+      nullptr;         // WEFT_TRACE: its event buffer (trace.hpp), null when off; owned by this M
+  P* p = nullptr;      // the P held; owned by this M
+  P* nextp = nullptr;  // P handed over by startm before notewakeup; read after notesleep
   bool spinning = false;  // this M is looking for work; counted in Sched::nmspinning
   M* link = nullptr;      // Sched::midle list; guarded by Sched::lock
   P* oldp = nullptr;      // the P it had before entering a blocking call; owned by this M
@@ -245,6 +251,7 @@ struct Sched {
   DebugSettings debug;         // WEFT_DEBUG, read at construction
   std::size_t stack_size = 0;  // resolved default stack size
   int nprocs = 0;              // GOMAXPROCS
+  Trace* trace = nullptr;      // WEFT_TRACE (trace.hpp), null when off; fixed until ~Sched
 
   Lock lock;                             // Sched::lock: guards everything below marked so
   GRunq runq;                            // global run queue; guarded by lock
@@ -290,6 +297,10 @@ struct Sched {
   std::atomic<std::int64_t> nspawned{0}, nexited{0};
 
   StackPool stacks;
+
+  Sched* allsched_next =
+      nullptr;           // the list of live runtimes (debug.hpp); guarded by allsched_lock
+  bool sigquit = false;  // counted in the SIGQUIT dump's users; fixed after construction
 
   explicit Sched(const Config& c);
   ~Sched();  // frees Gs, Ps and Ms; the caller has joined every M

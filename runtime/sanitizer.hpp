@@ -1,5 +1,6 @@
-// sanitizer: what AddressSanitizer and ThreadSanitizer must be told about stack switches.
-// Everything here compiles to nothing in builds without them.
+// sanitizer: what AddressSanitizer, ThreadSanitizer and valgrind must be told about stacks and
+// stack switches. Everything here compiles to nothing in builds without them (valgrind's client
+// requests are a few no-op instructions when the program does not run under valgrind).
 //
 // Every switch is bracketed: the side leaving calls leave() just before the jump, naming the
 // stack (ASan) and the fiber (TSan) it goes to, and saving its own ASan fake-stack pointer; the
@@ -19,6 +20,11 @@
 #if defined(__SANITIZE_THREAD__)
 #define WEFT_TSAN 1
 #include <sanitizer/tsan_interface.h>
+#endif
+// valgrind: <valgrind/valgrind.h> (Debian package valgrind) when the build machine has it.
+#if __has_include(<valgrind/valgrind.h>)
+#define WEFT_VALGRIND 1
+#include <valgrind/valgrind.h>
 #endif
 
 namespace weft::detail::san {
@@ -79,6 +85,28 @@ inline void unpoison(const void* p, std::size_t n) {
   __asan_unpoison_memory_region(p, n);
 #else
   (void)p, (void)n;
+#endif
+}
+
+// stack_register tells valgrind that [lo, hi) is a stack (VALGRIND_STACK_REGISTER), so that a
+// switch onto it is seen as a change of stack, not a huge stack-pointer move whose frames would
+// be marked undefined. Returns valgrind's id for it; 0 when not running under valgrind (or
+// built without its header). Valgrind needs no notice of the switches themselves.
+inline unsigned stack_register(const void* lo, const void* hi) {
+#ifdef WEFT_VALGRIND
+  return VALGRIND_STACK_REGISTER(lo, hi);
+#else
+  (void)lo, (void)hi;
+  return 0;
+#endif
+}
+
+// stack_deregister forgets a stack registered with stack_register (id 0: nothing to do).
+inline void stack_deregister(unsigned id) {
+#ifdef WEFT_VALGRIND
+  if (id != 0) VALGRIND_STACK_DEREGISTER(id);
+#else
+  (void)id;
 #endif
 }
 

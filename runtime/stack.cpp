@@ -58,6 +58,7 @@ std::uint64_t* canary_slot(const Stack& s) { return reinterpret_cast<std::uint64
 }  // namespace
 
 StackPool::~StackPool() {
+  for (unsigned id : vg_ids_) san::stack_deregister(id);
   for (const Chunk& c : chunks_) {
     san::unpoison(c.base, c.len);
     munmap(c.base, c.len);
@@ -126,6 +127,8 @@ Stack StackPool::alloc(std::size_t size) {
     ++nslab_;
   }
   --c.left;
+  // Registered once: a stack stays with its G across reuse and is unmapped with the pool.
+  if (unsigned id = san::stack_register(s.lo, s.lo + s.size)) vg_ids_.push_back(id);
   return s;
 }
 
@@ -171,18 +174,6 @@ namespace {
 
 struct sigaction g_old_segv;
 std::once_flag g_handler_once;
-
-// Async-signal-safe formatting: append a decimal number.
-char* put_u64(char* p, std::uint64_t v) {
-  char tmp[24];
-  int n = 0;
-  do {
-    tmp[n++] = char('0' + v % 10);
-    v /= 10;
-  } while (v);
-  while (n) *p++ = tmp[--n];
-  return p;
-}
 
 char* put_str(char* p, const char* s) {
   while (*s) *p++ = *s++;

@@ -81,7 +81,8 @@ class StackPool {
   std::unordered_map<std::size_t, Carve> carve_;  // by usable size
   std::size_t slab_slots_ = 64;                   // grows to 1024 as slabs are needed
   std::size_t nguarded_ = 0, nslab_ = 0;
-  long guard_maps_ = 0;  // mappings this pool drew from the process-wide guard budget
+  long guard_maps_ = 0;           // mappings this pool drew from the process-wide guard budget
+  std::vector<unsigned> vg_ids_;  // valgrind's ids of the stacks (only under valgrind)
 };
 
 // install_overflow_handler installs the process's SIGSEGV handler once (idempotent). Faults that

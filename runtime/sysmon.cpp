@@ -31,7 +31,8 @@
 // Polling: if fibers wait on I/O and no M has polled for 10 ms (every M busy), sysmon polls
 // without blocking and queues what became ready.
 //
-// Tracing: with WEFT_DEBUG=schedtrace=MS, sysmon prints Go's scheduler line every MS ms.
+// Tracing: with WEFT_DEBUG=schedtrace=MS, sysmon prints Go's scheduler line every MS ms. With
+// the SIGQUIT dump enabled it also notices the signal's flag and prints the dump (debug.hpp).
 //
 // Scavenging: about once a second sysmon returns the pages of free fiber stacks that stayed
 // unused since its previous pass (scavenge_stacks in proc.cpp), like Go's background scavenger.
@@ -96,6 +97,9 @@ bool retake_hog(Sched* s, P* pp) {
   st = PStatus::retaking;
   if (!pp->status.compare_exchange_strong(st, PStatus::idle)) return false;  // the M won
   pp->m.store(nullptr, std::memory_order_release);
+  if (s->trace) [[unlikely]]
+    trace_event_other(s->trace, kTraceSysmonTid, TraceEv::handoff, 0, std::uint64_t(pp->id),
+                      nullptr, 1);
   handoffp(s, pp);
   return true;
 }
@@ -145,6 +149,9 @@ int retake(Sched* s, std::int64_t now, std::vector<PWatch>& watch) {
     }
     if (pp->status.compare_exchange_strong(st, PStatus::idle)) {
       ++n;
+      if (s->trace) [[unlikely]]
+        trace_event_other(s->trace, kTraceSysmonTid, TraceEv::handoff, 0, std::uint64_t(pp->id),
+                          nullptr, 0);
       handoffp(s, pp);
     }
   }
@@ -194,6 +201,7 @@ void sysmon_main(Sched* s) {
     bool kicked = s->sysmon_wake.load() != seen;
     s->sysmon_idle.store(false);
     if (s->stopping.load()) break;
+    if (s->sigquit) sigquit_check();  // a SIGQUIT arrived: dump every fiber and exit (debug.hpp)
     std::int64_t now = nanotime();
     s->coarse_now.store(now, std::memory_order_relaxed);
     // Fibers wait on I/O but no M has polled for 10 ms (all busy): poll for them (Go's sysmon).
@@ -203,6 +211,9 @@ void sysmon_main(Sched* s) {
     if (stale && np.lastpoll.compare_exchange_strong(lp, now)) {
       ready.clear();
       netpoll(s, 0, ready);
+      if (s->trace && !ready.empty()) [[unlikely]] {
+        trace_event_other(s->trace, kTraceSysmonTid, TraceEv::netpoll, 0, ready.size());
+      }
       for (G* gp : ready) goready(gp);  // sysmon holds no P: they go to the global queue
       if (!ready.empty()) idle = 0;
     }

@@ -1,4 +1,5 @@
 // crash_programs: programs that must die with a weft message; crash_test runs each by name.
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -272,6 +273,28 @@ int schedtrace() {
       Config{.procs = 2});
 }
 
+// sigquit_program: fibers parked for reasons the dump must show, then SIGQUIT to itself. With
+// the dump enabled the process prints it and exits 2 within a sysmon tick; main's sleep is only
+// the upper bound after which the test fails for want of a dump.
+int sigquit_program(Config cfg) {
+  return run(
+      [] {
+        static weft::detail::ParkSlot never[2];
+        go([] { weft::detail::parkslot_wait(&never[0]); });
+        go([] { sleep_for(std::chrono::hours(1)); });
+        go([] {
+          lock_os_thread();
+          weft::detail::parkslot_wait(&never[1]);
+        });
+        for (int i = 0; i < 10; ++i) yield();
+        raise(SIGQUIT);
+        sleep_for(std::chrono::seconds(10));
+        std::printf("no dump\n");
+        return 0;
+      },
+      cfg);
+}
+
 int thread_limit() {
   return run(
       [] {
@@ -395,6 +418,12 @@ int main(int argc, char** argv) {
   if (mode == "select_outside") return select_outside();
   if (mode == "deadlock_chan") return deadlock_chan();
   if (mode == "deadlock_select_nil") return deadlock_select_nil();
+  if (mode == "sigquit") return sigquit_program(Config{.procs = 2, .dump_on_sigquit = true});
+  if (mode == "sigquit_env") {
+    setenv("WEFT_DEBUG", "sigquit=1", 1);  // read when the runtime starts
+    return sigquit_program(Config{.procs = 2});
+  }
+  if (mode == "sigquit_off") return sigquit_program(Config{.procs = 2});
   std::fprintf(stderr, "crash_programs: unknown mode %s\n", argv[1]);
   return 2;
 }

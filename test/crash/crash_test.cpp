@@ -1,5 +1,6 @@
 // crash_test: runs crash_programs in a child per mode and matches how it died and what it said
 // (Go's runtime crash tests do the same with their testprog).
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -30,6 +31,8 @@ Outcome run_child(const char* mode) {
     close(fds[0]);
     close(fds[1]);
     // No core files from deliberate crashes.
+    struct rlimit none {};
+    setrlimit(RLIMIT_CORE, &none);
     execl(prog, prog, mode, static_cast<char*>(nullptr));
     _exit(127);
   }
@@ -176,4 +179,30 @@ TEST_CASE("fibers blocked on channels, select and mutexes are a reported deadloc
   CHECK(p.code == 2);
   CHECK(std::regex_search(p.err, std::regex("fiber [0-9]+ \\[select \\(no cases\\)\\]:")));
   CHECK(std::regex_search(p.err, std::regex("fiber [0-9]+ \\[sync.Mutex.Lock\\]:")));
+}
+
+TEST_CASE("SIGQUIT, when enabled, prints every fiber and exits with status 2 (Go's behaviour)",
+          "[crash]") {
+  for (const char* mode : {"sigquit", "sigquit_env"}) {
+    Outcome o = run_child(mode);
+    INFO("mode " << mode << ", stderr:\n" << o.err);
+    CHECK(o.signal == 0);
+    CHECK(o.code == 2);
+    CHECK(std::regex_search(o.err, std::regex("^SIGQUIT: quit\n\n")));
+    // main (still running, or back in its sleep by the time sysmon looked), and the three
+    // parked fibers with their reasons, the locked one naming its thread, each with its site.
+    CHECK(std::regex_search(o.err, std::regex("fiber 1 \\[(running|sleep)\\]:\n\tspawned at "
+                                              ".*crash_programs.cpp:[0-9]+\n")));
+    CHECK(std::regex_search(o.err, std::regex("fiber [0-9]+ \\[park\\]:\n\tspawned at "
+                                              ".*crash_programs.cpp:[0-9]+\n")));
+    CHECK(std::regex_search(o.err, std::regex("fiber [0-9]+ \\[sleep\\]:\n\tspawned at "
+                                              ".*crash_programs.cpp:[0-9]+\n")));
+    CHECK(std::regex_search(o.err, std::regex("fiber [0-9]+ \\[park, locked to thread M[0-9]+\\]:"
+                                              "\n\tspawned at .*crash_programs.cpp:[0-9]+\n")));
+    CHECK(o.err.find("no dump") == std::string::npos);
+  }
+  Outcome o = run_child("sigquit_off");  // not enabled: the default action, death by SIGQUIT
+  INFO(o.err);
+  CHECK(o.signal == SIGQUIT);
+  CHECK(o.err.find("SIGQUIT: quit") == std::string::npos);
 }

@@ -45,6 +45,12 @@ struct Config {
   // (Go's checkdead). A program whose fibers are woken only by threads it started itself must
   // turn this off. Embedded runtimes (weft::Runtime) never check.
   bool detect_deadlock = true;
+  // dump_on_sigquit: on SIGQUIT (Ctrl-\), print "SIGQUIT: quit" and every fiber of every live
+  // runtime (as weft::dump_fibers) to stderr and exit the process with status 2, like Go. The
+  // signal disposition is process-wide: once any runtime enables it, the handler stays
+  // installed, passing the signal on as before while no live runtime wants the dump. Also
+  // enabled by WEFT_DEBUG=sigquit=1.
+  bool dump_on_sigquit = false;
 };
 
 // SpawnOptions: per-fiber settings for go() and Runtime::spawn().
