@@ -921,6 +921,13 @@ void schedule(M* m) {
   for (;;) {
     G* gp = std::exchange(next, nullptr);
     bool inherit = true;
+    if (gp && !m->p) {
+      // The mcall fn chose gp to run at once (park_m: its unlockf found the condition already
+      // true), but sysmon took this M's P while gp hogged it (p_enter dropped it). An M runs Gs
+      // only while it holds a P: gp is queued like any G readied without one (S4).
+      injectg(s, gp);
+      gp = nullptr;
+    }
     if (!gp && m->lockedg) {
       gp = stoplockedm(m);  // this M runs only its locked G
       if (!gp) return;

@@ -5,6 +5,7 @@
 
 #include "../support.hpp"
 #include "parkslot.hpp"
+#include "proc.hpp"
 
 using namespace weft;
 using namespace std::chrono_literals;
@@ -125,4 +126,30 @@ TEST_CASE("a CPU hog never reaching a scheduling point loses its P to the others
     l.wait();
     CHECK(seen);
   });
+}
+
+TEST_CASE("a park cancelled after sysmon took the hog's P resumes the fiber on a P",
+          "[unit][preempt]") {
+  // The fiber hogs its P until sysmon hands the P to another M, then parks with an unlockf that
+  // finds its condition true: park_m gives the fiber straight back to an M that has no P. It
+  // must be queued and run on a P (under WEFT_DEBUG=migrate=1 this used to abort in releasep).
+  Runtime rt(Config{.procs = 2});
+  int without_p = 0;
+  rt.block_on([&] {
+    for (int round = 0; round < 3; ++round) {
+      for (int k = 0; k < 4; ++k) {
+        go([] {
+          for (int i = 0; i < 100; ++i) yield();
+        });
+      }
+      auto t0 = std::chrono::steady_clock::now();
+      volatile long spin = 0;
+      while (std::chrono::steady_clock::now() - t0 < 40ms) spin = spin + 1;  // no scheduling point
+      weft::detail::gopark([](weft::detail::G*, void*) { return false; }, nullptr,
+                           weft::detail::WaitReason::park);
+      if (!weft::detail::tls_m->p) ++without_p;
+    }
+  });
+  CHECK(without_p == 0);
+  CHECK(weft_test::settles(rt));
 }
