@@ -56,8 +56,8 @@ TEST_CASE("dial with a context: ended before, deadline, cancel during the connec
     net::Listener ln = full_backlog(queued);
     std::string addr = ln.addr().to_string();
     {  // The context's deadline bounds a hanging connect, never early.
+      auto t0 = clk::now();  // before the context: its deadline counts from its creation
       auto [ctx, cancel] = with_timeout(background(), 80ms);
-      auto t0 = clk::now();
       auto r = net::dial("tcp", addr, net::DialOptions{.timeout = 10s, .context = ctx});
       auto el = clk::now() - t0;
       CHECK(r.err == net::errc::timeout);
@@ -94,8 +94,8 @@ TEST_CASE("Conn read and write with a context", "[net]") {
       auto p = connect_pair();
       std::byte buf[64];
       {  // Deadline: errc::timeout; the conn's deadline is cleared afterwards.
+        auto t0 = clk::now();  // before the context, as above
         auto [ctx, cancel] = with_timeout(background(), 30ms);
-        auto t0 = clk::now();
         auto r = p.client.read(buf, ctx);
         CHECK(r.err == net::errc::timeout);
         CHECK(clk::now() - t0 >= 30ms);
