@@ -12,8 +12,9 @@
 # `info fibers` and `fiber` are aliases (the names in DESIGN.md).
 #
 # How a parked fiber's stack is shown: its saved context (G::ctx) is the stack pointer where
-# Boost.Context's jump_fcontext/ontop_fcontext saved its callee-saved registers. On x86-64 SysV
-# the block is (boost/context's jump_x86_64_sysv_elf_gas.S):
+# the switch saved its callee-saved registers. On x86-64 SysV the block is the same for both
+# backends (boost/context's jump_x86_64_sysv_elf_gas.S, and asm/switch_x86_64_sysv_elf_gas.S
+# of -Dcontext=asm):
 #     +0x00 mxcsr, x87 control word   +0x08 r12   +0x10 r13   +0x18 r14   +0x20 r15
 #     +0x28 rbx   +0x30 rbp   +0x38 return address;   the caller's rsp after return: +0x40
 # The command selects the innermost frame of the current thread, sets its registers to those
