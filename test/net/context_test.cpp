@@ -55,7 +55,7 @@ TEST_CASE("dial with a context: ended before, deadline, cancel during the connec
     std::vector<net::Conn> queued;
     net::Listener ln = full_backlog(queued);
     std::string addr = ln.addr().to_string();
-    {  // The context's deadline bounds a hanging connect, never early.
+    {                        // The context's deadline bounds a hanging connect, never early.
       auto t0 = clk::now();  // before the context: its deadline counts from its creation
       auto [ctx, cancel] = with_timeout(background(), 80ms);
       auto r = net::dial("tcp", addr, net::DialOptions{.timeout = 10s, .context = ctx});
