@@ -12,6 +12,20 @@
 
 namespace bench {
 
+// main_pass is the whole main() of a program that times pass(n) (a warm-up at n / 10 first) in
+// a weft::run with -procs Ps and reports it as `name` in `unit`.
+template <class Pass>
+int main_pass(int argc, char** argv, long default_n, const char* name, const char* unit,
+              Pass pass) {
+  Flags f = parse(argc, argv, default_n);
+  return weft::run(
+      [&] {
+        pass(f.n / 10);
+        report(name, pass(f.n), unit);
+      },
+      weft::Config{.procs = f.procs});
+}
+
 // Latch: Go's WaitGroup as these programs use it (one waiter). wait() consumes the final
 // done()'s signal, so the Latch may die as soon as wait() returns.
 class Latch {

@@ -46,11 +46,5 @@ double pass(long n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bench::Flags f = bench::parse(argc, argv, 1000000);
-  return weft::run(
-      [&] {
-        pass(f.n / 10);  // warm-up
-        bench::report("chan_buffered", pass(f.n), "ns/item");
-      },
-      weft::Config{.procs = f.procs});
+  return bench::main_pass(argc, argv, 1000000, "chan_buffered", "ns/item", pass);
 }

@@ -34,11 +34,5 @@ double pass(long n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bench::Flags f = bench::parse(argc, argv, 1000000);
-  return weft::run(
-      [&] {
-        pass(f.n / 10);  // warm-up
-        bench::report("chan_pingpong", pass(f.n), "ns/roundtrip");
-      },
-      weft::Config{.procs = f.procs});
+  return bench::main_pass(argc, argv, 1000000, "chan_pingpong", "ns/roundtrip", pass);
 }

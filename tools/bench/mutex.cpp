@@ -38,11 +38,5 @@ double pass(long n) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bench::Flags f = bench::parse(argc, argv, 1000000);
-  return weft::run(
-      [&] {
-        pass(f.n / 10);  // warm-up
-        bench::report("mutex", pass(f.n), "ns/op");
-      },
-      weft::Config{.procs = f.procs});
+  return bench::main_pass(argc, argv, 1000000, "mutex", "ns/op", pass);
 }
