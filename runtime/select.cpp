@@ -21,6 +21,7 @@
 //        the timeout fired).
 #include <algorithm>
 #include <memory>
+#include <new>
 
 #include "chan.hpp"
 #include "debug.hpp"
@@ -77,6 +78,25 @@ bool selparkcommit(G* gp, void* arg) {
   return true;
 }
 
+// SudogArray constructs n sudogs in raw room and destroys them when it goes (after pass 3 or
+// the unwinding, when none is linked any more).
+class SudogArray {
+ public:
+  SudogArray(void* room, int n) : p_(static_cast<Sudog*>(room)), n_(n) {
+    for (int k = 0; k < n_; ++k) ::new (&p_[k]) Sudog;
+  }
+  ~SudogArray() {
+    for (int k = 0; k < n_; ++k) p_[k].~Sudog();
+  }
+  SudogArray(const SudogArray&) = delete;
+  SudogArray& operator=(const SudogArray&) = delete;
+  Sudog& operator[](int k) { return p_[k]; }
+
+ private:
+  Sudog* p_;
+  int n_;
+};
+
 void unlink_case(SelectCase& cs, Sudog* sg) {
   if (!sg->wait_hook.is_linked()) return;
   WaitQ& q = cs.send ? cs.c->sendq : cs.c->recvq;
@@ -121,13 +141,14 @@ SelectResult selectgo(SelectCase* cases, int n, std::uint16_t* scratch, std::int
     return std::less<Hchan*>()(cases[a].c, cases[b].c);
   });
 
-  // Sudogs for pass 2, allocated before any lock is taken.
-  Sudog inline_sudogs[kInlineSudogs];
-  std::unique_ptr<Sudog[]> heap_sudogs;
-  Sudog* sudogs = inline_sudogs;
+  // Room for pass 2's sudogs, taken before any lock; they are constructed only if pass 2 runs,
+  // so a select that finds a ready case pays nothing for them.
+  alignas(Sudog) unsigned char inline_room[kInlineSudogs * sizeof(Sudog)];
+  std::unique_ptr<unsigned char[]> heap_room;
+  void* room = inline_room;
   if (block && norder > kInlineSudogs) {
-    heap_sudogs.reset(new Sudog[std::size_t(norder)]);
-    sudogs = heap_sudogs.get();
+    heap_room.reset(new unsigned char[std::size_t(norder) * sizeof(Sudog)]);  // new[]: aligned
+    room = heap_room.get();
   }
 
   sellock(cases, lockorder, norder);
@@ -191,6 +212,7 @@ SelectResult selectgo(SelectCase* cases, int n, std::uint16_t* scratch, std::int
   std::uint64_t seq = (gp->select_state.load() >> 1) + 1;
   gp->select_state.store(seq << 1);  // done = 0: wakers may now compete (SEL1)
   gp->param = nullptr;
+  SudogArray sudogs(room, norder);
   for (int k = 0; k < norder; ++k) {
     int i = lockorder[k];
     Sudog* sg = &sudogs[k];
