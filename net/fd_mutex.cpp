@@ -43,8 +43,9 @@ bool FdMutex::increfAndClose() {
     if ((nw & kRefMask) == 0) overflow();
     nw &= ~(kRMask | kWMask);  // F3: every waiter is taken out of the counts ...
     if (state_.compare_exchange_weak(old, nw)) {
-      for (; old & kRMask; old -= kRWait) semrelease(&rsema_);  // ... and woken
-      for (; old & kWMask; old -= kWWait) semrelease(&wsema_);
+      for (; old & kRMask; old -= kRWait)
+        weft::detail::semrelease1(&rsema_, false);  // ... and woken
+      for (; old & kWMask; old -= kWWait) weft::detail::semrelease1(&wsema_, false);
       return true;
     }
   }
@@ -63,7 +64,7 @@ bool FdMutex::rwlock(bool read) {
   const std::uint64_t bit = read ? kRLock : kWLock;
   const std::uint64_t wait = read ? kRWait : kWWait;
   const std::uint64_t mask = read ? kRMask : kWMask;
-  weft::detail::Sema* sema = read ? &rsema_ : &wsema_;
+  std::atomic<std::uint32_t>* sema = read ? &rsema_ : &wsema_;
   for (;;) {
     std::uint64_t old = state_.load();
     if (old & kClosed) return false;
@@ -77,7 +78,7 @@ bool FdMutex::rwlock(bool read) {
     }
     if (state_.compare_exchange_weak(old, nw)) {
       if ((old & bit) == 0) return true;
-      semacquire(sema, weft::detail::WaitReason::io_wait);
+      weft::detail::semacquire1(sema, false, weft::detail::WaitReason::io_wait);
       // The releaser took us out of the waiter count; compete for the bit again.
     }
   }
@@ -87,7 +88,7 @@ bool FdMutex::rwunlock(bool read) {
   const std::uint64_t bit = read ? kRLock : kWLock;
   const std::uint64_t wait = read ? kRWait : kWWait;
   const std::uint64_t mask = read ? kRMask : kWMask;
-  weft::detail::Sema* sema = read ? &rsema_ : &wsema_;
+  std::atomic<std::uint32_t>* sema = read ? &rsema_ : &wsema_;
   for (;;) {
     std::uint64_t old = state_.load();
     if ((old & bit) == 0 || (old & kRefMask) == 0) {
@@ -97,7 +98,7 @@ bool FdMutex::rwunlock(bool read) {
     std::uint64_t nw = (old & ~bit) - kRef;
     if (old & mask) nw -= wait;
     if (state_.compare_exchange_weak(old, nw)) {
-      if (old & mask) semrelease(sema);
+      if (old & mask) weft::detail::semrelease1(sema, false);
       return (nw & (kClosed | kRefMask)) == kClosed;
     }
   }

@@ -51,7 +51,9 @@ class FdMutex {
 
  private:
   std::atomic<std::uint64_t> state_{0};
-  weft::detail::Sema rsema_, wsema_;
+  // rsema_ / wsema_: the counts the read / write waiters park on (semacquire1 / semrelease1,
+  // Go's runtime_Semacquire on fdMutex.rsema / wsema).
+  std::atomic<std::uint32_t> rsema_{0}, wsema_{0};
 };
 
 }  // namespace weft::net::detail

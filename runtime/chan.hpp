@@ -22,6 +22,13 @@
 //      the non-blocking fast paths and len() may read them without the lock (Go's "full" and
 //      "empty" checks): a try_send/try_recv that fails there was right at the instant of its
 //      loads, which is all a non-blocking operation promises (chan.cpp argues each case).
+//      Orders: qcount is stored with release (chan_buf_put/take) and closed with release
+//      (closechan); they pair with the acquire loads of the receive fast path, which must see a
+//      value counted before the close. Every other load of them is relaxed: under the lock (the
+//      lock orders it), or a hint (len(), try_send's "full" check, where a stale value only
+//      answers "not ready"). refs: increments are relaxed (the caller already holds a
+//      reference); decrements are acq_rel, pairing with each other, so the last one sees every
+//      holder's writes before it destroys the channel.
 #pragma once
 
 #include <weft/detail/chan.hpp>

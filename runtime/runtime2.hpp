@@ -109,7 +109,6 @@ struct G {
   Sched* sched = nullptr;  // its runtime; fixed for the G's life
   SchedHook runq_hook;     // Sched::runq; guarded by Sched::lock
   SchedHook free_hook;     // P::gfree (its owner) or Sched's free lists (Sched::lock)
-  SchedHook sema_hook;     // a Sema's waiters while parked there; guarded by that Sema's lock
   FiberFn fn;
   std::int64_t wait_since = 0;  // nanotime() at park, for dumps
   const char* spawn_file = "";  // std::source_location of the go()/spawn() call

@@ -1,13 +1,12 @@
 // sema: counting semaphores whose waiters are parked fibers. Follows Go's src/runtime/sema.go.
 //
-// Two forms:
-//  - semacquire1/semrelease1 on any std::atomic<uint32_t> (the count), Go's design: waiters are
-//    Sudogs (on their fibers' stacks) in a process-wide table of 251 roots, each a lock, a
-//    waiter count and a binary search tree of the distinct addresses waited on, each tree node
-//    heading a FIFO list of the other waiters for that address. The sync package builds on it.
-//  - Sema, a semaphore that owns its lock and FIFO list (fdMutex uses it).
+// semacquire1/semrelease1 work on any std::atomic<uint32_t> (the count), Go's design: waiters
+// are Sudogs (on their fibers' stacks) in a process-wide table of 251 roots, each a lock, a
+// waiter count and a binary search tree of the distinct addresses waited on, each tree node
+// heading a FIFO list of the other waiters for that address. The sync package and fdMutex
+// build on it.
 //
-// Address semaphores, invariants (guarded by the root's lock unless said otherwise):
+// Invariants (guarded by the root's lock unless said otherwise):
 //  A1. Each address with waiters has exactly one Sudog in its root's tree (the head, tree_hook
 //      linked, key == address); the others are chained from it through waitlink, head->waittail
 //      is the last of them (null when the head is alone).
@@ -20,13 +19,6 @@
 //  A4. A woken waiter retries the count (it may have been taken meanwhile: barging), unless the
 //      releaser handed its unit over directly (handoff: ticket = 1), which starvation-mode
 //      mutexes use so that the waiter, not a newcomer, gets the lock.
-//
-// Sema, invariants (guarded by Sema::lock):
-//  S1. count > 0 only while no fiber waits: a release hands its unit to the oldest waiter
-//      instead of counting it.
-//  S2. A waiter is queued and parks with the lock held across the switch; the lock is released
-//      by the park's unlockf on g0. So a releaser, which dequeues under the lock, only ever
-//      sees fully parked waiters (proc.cpp P1) — goready never races a running fiber.
 #pragma once
 
 #include <atomic>
@@ -35,20 +27,6 @@
 #include "runtime2.hpp"
 
 namespace weft::detail {
-
-using GSemaList = bi::slist<G, bi::member_hook<G, SchedHook, &G::sema_hook>, bi::cache_last<true>,
-                            bi::constant_time_size<false>>;
-
-struct Sema {
-  Lock lock;
-  std::uint32_t count = 0;  // guarded by lock
-  GSemaList waiters;        // guarded by lock; FIFO
-};
-
-// semacquire takes a unit, parking the calling fiber until one is released.
-void semacquire(Sema* s, WaitReason reason);
-// semrelease gives a unit: to the oldest waiter, or to the count. Any thread.
-void semrelease(Sema* s);
 
 // semacquire1 waits until *addr > 0 and decrements it (Go's semacquire1). lifo: queue at the
 // head of the address's waiters (a mutex waiter that already waited once). Outside a fiber it

@@ -1,6 +1,6 @@
 // fd_mutex_test: the descriptor lock (net/fd_mutex.hpp F1-F5), ported from Go's
 // internal/poll/fd_mutex_test.go (Lock, Close, CloseUnblock, Stress), and the semaphore under it
-// (runtime/sema.hpp S1-S2).
+// (runtime/sema.hpp A1-A4).
 #include <random>
 #include <thread>
 
@@ -9,29 +9,28 @@
 #include "sema.hpp"
 
 using namespace weft;
-using weft::detail::Sema;
-using weft::detail::semacquire;
-using weft::detail::semrelease;
+using weft::detail::semacquire1;
+using weft::detail::semrelease1;
 using weft::detail::WaitReason;
 using weft::net::detail::FdMutex;
 using weft_test::each_procs;
 using weft_test::Latch;
 
-TEST_CASE("sema: releases wake waiters in FIFO order; spare units are counted (S1)",
+TEST_CASE("sema: releases wake waiters in FIFO order; spare units are counted (A1)",
           "[unit][sema]") {
   Runtime rt(Config{.procs = 1});
   rt.block_on([] {
-    Sema s;
-    semrelease(&s);  // nobody waits: counted
-    CHECK(s.count == 1);
-    semacquire(&s, WaitReason::park);  // consumes without parking
-    CHECK(s.count == 0);
+    std::atomic<std::uint32_t> s{0};
+    semrelease1(&s, false);  // nobody waits: counted
+    CHECK(s.load() == 1);
+    semacquire1(&s, false, WaitReason::park);  // consumes without parking
+    CHECK(s.load() == 0);
     std::vector<int> arrived, order;
     Latch l(3);
     for (int i = 0; i < 3; ++i) {
       go([&, i] {
         arrived.push_back(i);  // procs=1: each runs until it parks, so this is queue order
-        semacquire(&s, WaitReason::park);
+        semacquire1(&s, false, WaitReason::park);
         order.push_back(i);
         l.count_down();
       });
@@ -40,28 +39,28 @@ TEST_CASE("sema: releases wake waiters in FIFO order; spare units are counted (S
     // One release at a time, each run to completion: the hand-off order is the queue order.
     // (Released all at once they would run in runnext order instead, as in Go.)
     for (std::size_t k = 0; k < 3; ++k) {
-      semrelease(&s);
+      semrelease1(&s, false);
       while (order.size() == k) yield();
     }
     l.wait();
     CHECK(order == arrived);  // FIFO
-    CHECK(s.count == 0);
+    CHECK(s.load() == 0);
   });
 }
 
 TEST_CASE("sema: a foreign thread's releases wake parked fibers", "[unit][sema]") {
   each_procs([](unsigned procs) {
     Runtime rt(Config{.procs = procs});
-    Sema s;
+    std::atomic<std::uint32_t> s{0};
     constexpr int kRounds = 2000;
     std::thread releaser([&] {
-      for (int i = 0; i < kRounds; ++i) semrelease(&s);
+      for (int i = 0; i < kRounds; ++i) semrelease1(&s, false);
     });
     rt.block_on([&] {
-      for (int i = 0; i < kRounds; ++i) semacquire(&s, WaitReason::park);
+      for (int i = 0; i < kRounds; ++i) semacquire1(&s, false, WaitReason::park);
     });
     releaser.join();
-    CHECK(s.count == 0);
+    CHECK(s.load() == 0);
   });
 }
 

@@ -46,7 +46,9 @@ class Mutex {
  private:
   friend class RWMutex;
   // state_: bit 0 locked, bit 1 woken (a waiter is awake: unlock need not wake another), bit 2
-  // starving, bits 3.. the number of parked waiters (Go's mutexLocked/Woken/Starving).
+  // starving, bits 3.. the number of parked waiters (Go's mutexLocked/Woken/Starving). The fast
+  // paths' acquire CAS pairs with unlock's release fetch_sub; the slow paths are seq_cst.
+  // sema_: the semaphore waiters park on (semacquire1 / semrelease1).
   static constexpr std::int32_t kLocked = 1;
   static constexpr std::int32_t kWoken = 2;
   static constexpr std::int32_t kStarving = 4;
@@ -164,8 +166,8 @@ class Once {
     std::invoke(std::forward<F>(f));
   }
 
-  std::atomic<std::uint32_t> done_{0};
-  Mutex m_;
+  std::atomic<std::uint32_t> done_{0};  // release store after f pairs with call's acquire load
+  Mutex m_;                             // serializes the first callers
 };
 
 // Semaphore: a counting semaphore of fibers. acquire waits for a unit (FIFO), release returns
