@@ -59,6 +59,12 @@ bool chan_park(Hchan* c, WaitQ& q, void* elem, WaitReason reason) {
     unlink_after_unwind(c, &sg, q);
     throw;
   }
+  // C3: whoever readied this fiber dequeued its sudog first (under c's lock, ordered before
+  // the goready). Still queued means a stray goready woke it: its frame, which the queue
+  // points into, is about to die.
+  if (sg.wait_hook.is_linked()) [[unlikely]]
+    fatal("%s: fiber woken while its sudog is still queued (readied by %p)",
+          wait_reason_name(reason), gp->readied_by);
   return sg.success;
 }
 

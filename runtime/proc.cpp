@@ -16,21 +16,34 @@
 // fn(gp). Only after that point may anyone else resume gp. fn's result — a G to run at once, or
 // null — is returned to the g0 frame suspended in gogo, and the schedule loop continues.
 //
-// yield() takes a shorter road when it can (handoff): the yielding G dequeues the next G from
-// its own P itself and switches straight to it with ctx_ontop, and the commit that mcall would
-// run on g0 — record the yielder's context, make it runnable, put it on the ring — runs on the
-// next G's stack before that G resumes. One switch instead of two; the ownership rules are the
-// same, since the yielder is published only by the commit, after its registers are saved. A G
-// that has never run cannot take an ontop call (its context has no frame to return into), so
-// for it the handoff goes through g0 with the next G already chosen (yield_to_m).
+// yield() and gopark() take a shorter road when they can (handoff): the G dequeues the next G
+// from its own P itself and switches straight to it with ctx_ontop, and the commit that mcall
+// would run on g0 — record the G's context, then make it runnable and queue it (yield) or set it
+// waiting and call unlockf (park) — runs on the next G's stack before that G resumes. One switch
+// instead of two, and no pass through schedule(). Its rules:
+//  H1. It applies only when schedule() would simply take the next G from this P's ring: the M
+//      holds a P, the time slice is not used up (P::preempt), no timer is pending on this P, the
+//      global queue is empty, no fairness tick is due (schedtick % 61), no shutdown, the G is not
+//      locked to its thread, and WEFT_DEBUG=migrate is off (it wants every switch through g0).
+//      Otherwise the G mcalls as before. runnext inherits the time slice here as in schedule(),
+//      so a ping-ponging pair meets sysmon's preemption (P::preempt) after 10 ms like any chain.
+//  H2. The ownership rules are those of mcall: the G is published (queued, or made findable by
+//      unlockf) only by the commit, after its registers are saved, and m->curg is still the G
+//      while unlockf runs. If unlockf returns false the G is runnable again and goes to runnext:
+//      it runs right after the G it handed its M to (on g0 it would run at once; either way no
+//      wakeup is lost, P2).
+//  H3. A G that has never run cannot take an ontop call (its context has no frame to return
+//      into), so for it the handoff goes through g0 with the next G already chosen (yield_to_m,
+//      park_to_m); a G locked to another M goes there too, for startlockedm.
 //
 // # Parking: gopark / goready (the "check, then sleep" protocol)
 //
-// gopark(unlockf, arg, reason) is mcall(park_m): on g0, with the G's context already saved,
+// gopark(unlockf, arg, reason) is mcall(park_m) (or a handoff, H1): on g0 (or on the next G's
+// stack), with the G's context already saved,
 // park_m sets the G waiting and calls unlockf. unlockf is where the G becomes findable by its
 // waker (it releases a lock, or CASes the G into a wait slot). If unlockf returns false (the
 // condition it re-checked is already true), park_m makes the G runnable and it runs again at
-// once. Therefore:
+// once (or, after a handoff, right after the G it handed its M to: H2). Therefore:
 //  P1. A waker can only see a G that is `waiting` with a saved context: goready's
 //      CAS waiting->runnable never races with the G still running on its own stack.
 //  P2. No wakeup is lost: a waker either runs before unlockf publishes the G (unlockf then sees
@@ -126,7 +139,8 @@ struct ParkReq {
 };
 
 // tick increments a counter that only the M holding its P writes (see P::schedtick).
-inline void tick(std::atomic<std::uint32_t>& c) {
+template <class T>
+inline void tick(std::atomic<T>& c) {
   c.store(c.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
@@ -622,7 +636,7 @@ G* goexit0(G* gp, void*) {
   gp->lastm = nullptr;
   if (gp->lockedm) {
     // Go terminates a thread whose locked goroutine exits; weft unwires it and keeps the M.
-    gp->lockedm = nullptr;
+    dump_store(gp->lockedm, static_cast<M*>(nullptr));
     gp->locked = 0;
     m->lockedg = nullptr;
   }
@@ -664,8 +678,8 @@ Transfer unwind_ontop(Transfer t) {  // runs on the G's stack, on top of its sus
 
 G* park_m(G* gp, void* arg) {
   ParkReq r = *static_cast<ParkReq*>(arg);  // copy: arg lives on gp's stack (see UnlockFn)
-  gp->wait_reason = r.reason;
-  gp->wait_since = gp->sched->coarse_now.load(std::memory_order_relaxed);
+  dump_store(gp->wait_reason, r.reason);
+  dump_store(gp->wait_since, gp->sched->coarse_now.load(std::memory_order_relaxed));
   TraceBuf* tb = gp->m->trace;  // before unlockf: after it, gp may run elsewhere
   if (tb) [[unlikely]]
     trace_event(tb, TraceEv::park, gp->id, std::uint64_t(r.reason));
@@ -698,18 +712,23 @@ G* gosched_m(G* gp, void*) {
   return nullptr;
 }
 
+// HandoffReq: a switch straight from gp to next (yield, or a park: park.reason != none).
 struct HandoffReq {
-  G* gp;    // the yielding G
+  G* gp;    // the yielding or parking G
   G* next;  // the G it hands its M to
   M* m;
+  ParkReq park;  // for a park: what park_m would get
 };
 
-// yield_commit runs on next's stack, on top of its suspension point, right after the switch.
-Transfer yield_commit(Transfer t) {
-  auto* r = static_cast<HandoffReq*>(t.data);  // on gp's stack: read it all before publishing gp
+// handoff_commit runs on next's stack, on top of its suspension point, right after the switch:
+// it is mcall_switch + gosched_m (yield) or + park_m (park) for gp, then gogo's bookkeeping for
+// next. It reads the request (on gp's stack) before publishing gp, and publishes gp last.
+Transfer handoff_commit(Transfer t) {
+  auto* r = static_cast<HandoffReq*>(t.data);
   G* gp = r->gp;
   G* next = r->next;
   M* m = r->m;
+  ParkReq park = r->park;
   san::arrive(next->asan_fake);
   m->arrived = true;
   gp->ctx = t.ctx;
@@ -717,22 +736,58 @@ Transfer yield_commit(Transfer t) {
   gp->lastm = m;
   if (m->trace) [[unlikely]] {
     trace_event(m->trace, TraceEv::run_end, gp->id);
-    trace_event(m->trace, TraceEv::run_begin, next->id, 0, next->spawn_file, next->spawn_line);
   }
   eh_switch(m, gp, next);
+  if (park.reason == WaitReason::none) {
+    setgstatus(gp, GStatus::running, GStatus::runnable);
+    runqput(m->p, gp, false);      // publishes gp
+  } else if (park_m(gp, &park)) {  // P1, P2 as on g0 (m->curg is still gp, as there)
+    runqput(m->p, gp, true);       // H2: the condition already held; gp runs after next
+  }
+  if (m->trace) [[unlikely]] {
+    trace_event(m->trace, TraceEv::run_begin, next->id, 0, next->spawn_file, next->spawn_line);
+  }
   next->m = m;
   m->curg = next;
-  setgstatus(gp, GStatus::running, GStatus::runnable);
-  runqput(m->p, gp, false);  // publishes gp
+  tick(m->p->handoffs);
   to_user(m);
   return {m->g0ctx, m};  // next resumes as if g0 had resumed it
 }
 
-// yield_to_m: the handoff through g0, for a next G that has never run.
+// yield_to_m / park_to_m: the handoff through g0, for a next G that has never run (it cannot
+// take an ontop call). schedule() runs next.
 G* yield_to_m(G* gp, void* next) {
   setgstatus(gp, GStatus::running, GStatus::runnable);
   runqput(gp->m->p, gp, false);
   return static_cast<G*>(next);
+}
+
+G* park_to_m(G* gp, void* arg) {
+  auto* r = static_cast<HandoffReq*>(arg);
+  G* next = r->next;  // read before park_m publishes gp (r lives on its stack)
+  ParkReq park = r->park;
+  if (park_m(gp, &park)) runqput(gp->m->p, gp, true);  // H2
+  return next;
+}
+
+// handoff_next: the G that gp (running on m, in_runtime set) may switch straight to, dequeued
+// from m's P, or null when schedule() must choose: no P, a time slice used up, timers on this P,
+// a global backlog or a fairness tick due (schedule() looks there first), shutdown, a locked G,
+// or WEFT_DEBUG=migrate (which wants every switch through g0): *eligible says which.
+// *inherit: as runqget's.
+G* handoff_next(G* gp, M* m, bool* eligible, bool* inherit) {
+  P* pp = m->p;
+  Sched* s = gp->sched;
+  if (!pp || pp->preempt.load(std::memory_order_relaxed) ||
+      pp->timer0_when.load(std::memory_order_relaxed) != 0 ||
+      s->runqsize.load(std::memory_order_relaxed) != 0 ||
+      pp->schedtick.load(std::memory_order_relaxed) % 61 == 0 ||
+      s->stopping.load(std::memory_order_relaxed) || gp->lockedm || s->debug.migrate) {
+    *eligible = false;
+    return nullptr;
+  }
+  *eligible = true;
+  return runqget(pp, inherit);
 }
 
 // exitsyscall0 runs on g0 when a G leaves weft::blocking() and no P could be had: the G is
@@ -1097,24 +1152,27 @@ void dump_fibers_to(Sched* s, std::FILE* out) {
   for (G* gp : s->allgs) {
     GStatus st = gp->status.load();
     if (st == GStatus::idle || st == GStatus::dead) continue;
-    // id and spawn site are written before the G is published (newproc) and are stable while it
-    // lives. The fields the G itself writes (wait reason and start, lockedm) are read only while
-    // it is parked or queued: this acquire load of its status then orders them after its last
-    // writes (park_m's and gosched's release stores). A fiber that starts running during the
-    // dump may show stale values, the risk of any dump of a running program.
+    // The fields shown are written before the G is published (id, spawn site: newproc) or by
+    // the G before it parks (wait reason and start, lockedm), so this acquire load of its status
+    // orders them after those writes (park_m's and gosched's release stores). Nothing stops the
+    // G from running, exiting or being reused while the dump looks: all are read with dump_load,
+    // relaxed atomics that the G's own dump_store writes race with harmlessly. Such a fiber may
+    // show stale values, the risk of any dump of a running program.
     bool stopped = st == GStatus::waiting || st == GStatus::runnable;
-    const char* what = st == GStatus::waiting   ? wait_reason_name(gp->wait_reason)
+    const char* what = st == GStatus::waiting   ? wait_reason_name(dump_load(gp->wait_reason))
                        : st == GStatus::syscall ? "blocking call"
                                                 : gstatus_name(st);
-    std::fprintf(out, "fiber %llu [%s", static_cast<unsigned long long>(gp->id), what);
-    if (st == GStatus::waiting && gp->wait_since > 0) {
-      long minutes = long((now - gp->wait_since) / 60000000000LL);
+    std::fprintf(out, "fiber %llu [%s", static_cast<unsigned long long>(dump_load(gp->id)), what);
+    std::int64_t since = dump_load(gp->wait_since);
+    if (st == GStatus::waiting && since > 0) {
+      long minutes = long((now - since) / 60000000000LL);
       if (minutes > 0) std::fprintf(out, ", %ld minutes", minutes);
     }
-    if (M* lm = stopped ? gp->lockedm : nullptr) {
+    if (M* lm = stopped ? dump_load(gp->lockedm) : nullptr) {
       std::fprintf(out, ", locked to thread M%d", lm->id);
     }
-    std::fprintf(out, "]:\n\tspawned at %s:%u\n\n", gp->spawn_file, gp->spawn_line);
+    std::fprintf(out, "]:\n\tspawned at %s:%u\n\n", dump_load(gp->spawn_file),
+                 dump_load(gp->spawn_line));
   }
 }
 
@@ -1135,17 +1193,41 @@ void mcall(G* gp, MCallFn fn, void* arg) {
   resumed(gp, ctx_ontop(m->g0ctx, &req, mcall_switch));
 }
 
+// handoff switches from gp to next (dequeued by handoff_next) and returns when gp runs again.
+void handoff(G* gp, M* m, G* next, bool inherit, const ParkReq& park) {
+  HandoffReq req{gp, next, m, park};
+  if (!next->started || next->lockedm) {
+    mcall(gp, park.reason == WaitReason::none ? yield_to_m : park_to_m,
+          park.reason == WaitReason::none ? static_cast<void*>(next) : &req);
+    return;
+  }
+  setgstatus(next, GStatus::runnable, GStatus::running);
+  if (!inherit) tick(m->p->schedtick);
+  san::leave(&gp->asan_fake, next->stack.lo, next->stack.size, next->tsan_fiber);
+  // Resumed later by g0's gogo or by another handoff, perhaps on another M.
+  resumed(gp, ctx_ontop(next->ctx, &req, handoff_commit));
+}
+
 void gopark(UnlockFn unlockf, void* arg, WaitReason reason) {
   G* gp = current_g();
   if (!gp) fatal("%s: cannot park outside a fiber", wait_reason_name(reason));
   if (gp->blocking_depth)
     fatal("%s: cannot park inside weft::blocking()", wait_reason_name(reason));
   ParkReq req{unlockf, arg, reason};
+  M* m = gp->m;
+  bool entered = p_enter(m);
+  bool eligible, inherit;
+  if (G* next = handoff_next(gp, m, &eligible, &inherit)) {
+    handoff(gp, m, next, inherit, req);
+    return;
+  }
+  p_exit(m, entered);
   mcall(gp, park_m, &req);
 }
 
 void goready(G* gp) {
   Sched* s = gp->sched;
+  gp->readied_by = __builtin_return_address(0);
   casgstatus(gp, GStatus::waiting, GStatus::runnable);
   if (s->trace) [[unlikely]]
     trace_at(s, TraceEv::ready, gp->id);
@@ -1177,7 +1259,7 @@ NewG newg(Sched* s, std::size_t stack_size, std::size_t size, std::size_t align)
     std::lock_guard<std::mutex> lk(s->allglock);
     s->allgs.push_back(gp);
   }
-  gp->id = newgoid(s);
+  dump_store(gp->id, newgoid(s));
   if (entered) p_exit(m, true);
   void* storage = nullptr;
   if (align < 16) align = 16;
@@ -1191,9 +1273,9 @@ NewG newg(Sched* s, std::size_t stack_size, std::size_t size, std::size_t align)
 void newproc(Sched* s, G* gp, void (*invoke)(void*), void (*destroy)(void*), void* obj,
              const std::source_location& loc) {
   gp->fn = {invoke, destroy, obj};
-  gp->spawn_file = loc.file_name();
-  gp->spawn_line = loc.line();
-  gp->wait_reason = WaitReason::none;
+  dump_store(gp->spawn_file, loc.file_name());
+  dump_store(gp->spawn_line, loc.line());
+  dump_store(gp->wait_reason, WaitReason::none);
   char* top = gp->stack.hi();
   char* objc = static_cast<char*>(obj);
   if (objc >= gp->stack.lo && objc < top) top = objc;  // the callable sits at the stack's top
@@ -1271,14 +1353,14 @@ void entersyscall(G* gp) {
   P* pp = m->p;
   if (!pp) {  // sysmon retook it while this G hogged it: nothing to give up
     setgstatus(gp, GStatus::running, GStatus::syscall);
-    gp->wait_reason = WaitReason::blocking;
+    dump_store(gp->wait_reason, WaitReason::blocking);
     m->oldp = nullptr;
     p_exit(m, entered);
     return;
   }
   tick(pp->syscalltick);
   setgstatus(gp, GStatus::running, GStatus::syscall);
-  gp->wait_reason = WaitReason::blocking;
+  dump_store(gp->wait_reason, WaitReason::blocking);
   m->oldp = pp;
   m->p = nullptr;
   pp->m.store(nullptr, std::memory_order_release);
@@ -1525,37 +1607,20 @@ void yield() {
   G* gp = current_g();
   if (!gp) fatal("yield called outside a fiber");
   M* m = gp->m;
-  Sched* s = gp->sched;
-  // The handoff applies when schedule() would simply take the next G from this P's ring: no
-  // global backlog (gosched_m queues behind it), no fairness tick due, no shutdown.
   if (gp->blocking_depth) fatal("yield called inside weft::blocking()");
   bool entered = p_enter(m);
-  P* pp = m->p;
-  if (!pp || pp->preempt.load(std::memory_order_relaxed) ||
-      pp->timer0_when.load(std::memory_order_relaxed) != 0 ||
-      s->runqsize.load(std::memory_order_relaxed) != 0 ||
-      pp->schedtick.load(std::memory_order_relaxed) % 61 == 0 ||
-      s->stopping.load(std::memory_order_relaxed) || gp->lockedm || s->debug.migrate) {
-    mcall(gp, gosched_m, nullptr);
+  // The handoff applies when schedule() would simply take the next G from this P's ring.
+  bool eligible, inherit;
+  if (G* next = handoff_next(gp, m, &eligible, &inherit)) {
+    handoff(gp, m, next, inherit, ParkReq{nullptr, nullptr, WaitReason::none});
     return;
   }
-  bool inherit;
-  G* next = runqget(pp, &inherit);
-  if (!next) {  // nothing else runnable here: schedule() would pick gp again
+  if (eligible) {  // nothing else runnable here: schedule() would pick gp again
     canary_check(gp, __builtin_frame_address(0));  // a switch-out in all but name
     p_exit(m, entered);
     return;
   }
-  if (!next->started || next->lockedm) {
-    mcall(gp, yield_to_m, next);  // schedule() runs it (or hands it to its locked M)
-    return;
-  }
-  setgstatus(next, GStatus::runnable, GStatus::running);
-  if (!inherit) tick(pp->schedtick);
-  HandoffReq req{gp, next, m};
-  san::leave(&gp->asan_fake, next->stack.lo, next->stack.size, next->tsan_fiber);
-  // Resumed later by g0's gogo or by another handoff, perhaps on another M.
-  resumed(gp, ctx_ontop(next->ctx, &req, yield_commit));
+  mcall(gp, gosched_m, nullptr);
 }
 
 std::uint64_t fiber_id() { return current_goid(); }
@@ -1566,7 +1631,7 @@ void lock_os_thread() {
   G* gp = current_g();
   if (!gp) fatal("lock_os_thread called outside a fiber");
   if (gp->locked++ == 0) {
-    gp->lockedm = gp->m;
+    dump_store(gp->lockedm, gp->m);
     gp->m->lockedg = gp;
   }
 }
@@ -1577,7 +1642,7 @@ void unlock_os_thread() {
   if (gp->locked == 0) return;  // as Go: unlocking an unlocked fiber does nothing
   if (--gp->locked == 0) {
     gp->m->lockedg = nullptr;
-    gp->lockedm = nullptr;
+    dump_store(gp->lockedm, static_cast<M*>(nullptr));
   }
 }
 

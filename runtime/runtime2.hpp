@@ -94,13 +94,27 @@ struct FiberFn {
 namespace bi = boost::intrusive;
 using SchedHook = bi::slist_member_hook<bi::link_mode<bi::normal_link>>;
 
+// dump_load / dump_store: the fields a fiber dump reads from another thread (id, spawn site,
+// wait_reason, wait_since, lockedm) are written by their G and read racily by the dump, which
+// cannot stop the G from running again while it looks. Relaxed atomic accesses through
+// std::atomic_ref keep that race defined (the dump may show a stale value, never a torn one); they
+// compile to plain moves.
+template <class T>
+inline T dump_load(const T& field) {
+  return std::atomic_ref<T>(const_cast<T&>(field)).load(std::memory_order_relaxed);
+}
+template <class T>
+inline void dump_store(T& field, T v) {
+  std::atomic_ref<T>(field).store(v, std::memory_order_relaxed);
+}
+
 // G: a fiber. Fields are owned by whoever owns the G per GStatus unless marked otherwise.
 // G objects are type-stable: allocated in Sched::allgs and never freed while the runtime lives,
 // so a stale G* never points at unmapped memory (Go keeps its allgs forever for the same reason).
 struct G {
   Ctx ctx = nullptr;                           // saved registers while not running
   std::atomic<GStatus> status{GStatus::idle};  // atomic: casgstatus; read racily by dumps
-  WaitReason wait_reason = WaitReason::none;
+  WaitReason wait_reason = WaitReason::none;   // written with dump_store, read by dumps
   bool started = false;    // its function has begun running (false: fresh context)
   bool unwinding = false;  // shutdown is unwinding it with ForcedUnwind
   std::uint64_t id = 0;    // goid; new for every spawn
@@ -110,10 +124,11 @@ struct G {
   SchedHook runq_hook;     // Sched::runq; guarded by Sched::lock
   SchedHook free_hook;     // P::gfree (its owner) or Sched's free lists (Sched::lock)
   FiberFn fn;
-  std::int64_t wait_since = 0;  // nanotime() at park, for dumps
+  std::int64_t wait_since = 0;  // nanotime() at park, for dumps (dump_store)
   const char* spawn_file = "";  // std::source_location of the go()/spawn() call
   unsigned spawn_line = 0;
-  M* lockedm = nullptr;              // lock_os_thread: the only M allowed to run it; owned by the G
+  M* lockedm =
+      nullptr;  // lock_os_thread: the only M allowed to run it; owned by the G (dump_store)
   std::uint32_t locked = 0;          // lock_os_thread nesting depth; owned by the G
   std::uint32_t blocking_depth = 0;  // nested weft::blocking() calls; owned by the G
   M* lastm = nullptr;  // the M it last switched out from (WEFT_DEBUG=migrate); owned by the G
@@ -130,6 +145,10 @@ struct G {
   // param: the sudog that completed this G's wait (Go's g.param), null for a timeout. Written by
   // the waker before goready, read by the G after it runs again (goready orders them).
   void* param = nullptr;
+  // readied_by: the return address of the last goready of this G (its caller), for the
+  // diagnostics of a wakeup that should not have happened. Written by the waker before its
+  // status CAS; read by the G after it runs again.
+  void* readied_by = nullptr;
 };
 
 // GRunq: the global run queue (FIFO). GFreeList: free Gs (LIFO, so the most recently used
@@ -176,6 +195,9 @@ struct P {
   // sysmon (relaxed: it only compares them with its own earlier reading).
   std::atomic<std::uint32_t> schedtick{0};
   std::atomic<std::uint32_t> syscalltick{0};
+  // handoffs: switches made straight from a G to the next one (yield or park, proc.cpp H1) by
+  // the M holding this P; read by tests and dumps (relaxed, like the ticks).
+  std::atomic<std::uint64_t> handoffs{0};
 
   // The local run queue: a single-producer (the owner), multi-consumer (owner and thieves) ring.
   // runqtail: written only by the owner with release; read by thieves with acquire.
@@ -281,7 +303,10 @@ struct Sched {
   std::atomic<std::uint32_t> sysmon_wake{0};  // bumped (and futex-woken) to wake sysmon early
   std::atomic<bool> sysmon_idle{false};       // sysmon is in a long sleep; entersyscall wakes it
   std::atomic<std::int64_t> coarse_now{0};    // nanotime() as of sysmon's last tick
-  std::int64_t start_ns = 0;                  // nanotime() at construction (schedtrace); fixed
+  // npreempt: time slices sysmon has ended (P::preempt set, or a hogged P retaken), ever.
+  // Written by sysmon only; read by tests that need a run free of preemption (relaxed).
+  std::atomic<std::uint64_t> npreempt{0};
+  std::int64_t start_ns = 0;  // nanotime() at construction (schedtrace); fixed
 
   TimerPool* timerpool = nullptr;  // weft::Timer & co. (time.hpp); created and destroyed with us
   Netpoll netpoll;  // the network poller (netpoll.hpp); its fields say what guards them

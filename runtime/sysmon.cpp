@@ -127,9 +127,11 @@ int retake(Sched* s, std::int64_t now, std::vector<PWatch>& watch) {
       if (now - w.schedwhen < kTimeSliceNs) continue;
       if (!w.soft) {
         pp->preempt.store(true, std::memory_order_relaxed);
+        s->npreempt.fetch_add(1, std::memory_order_relaxed);
         w.soft = true;
         w.schedwhen = now;
       } else if (retake_hog(s, pp)) {
+        s->npreempt.fetch_add(1, std::memory_order_relaxed);
         ++n;
         w.soft = false;
         w.schedwhen = now;

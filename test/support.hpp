@@ -19,6 +19,7 @@
 #include <weft/weft.hpp>
 
 #include "parkslot.hpp"
+#include "runtime2.hpp"
 
 namespace weft_test {
 
@@ -85,6 +86,22 @@ inline int rounds(int n) { return std::max(1, int(n / stress_scale())); }
 inline long tid() { return syscall(SYS_gettid); }
 
 using weft::detail::sched_of;
+
+// preemptions: the time slices sysmon has ended in rt so far (Sched::npreempt).
+inline std::uint64_t preemptions(weft::Runtime& rt) { return sched_of(rt)->npreempt.load(); }
+
+// until_unpreempted runs attempt() — which builds its own runtime, runs a scenario whose order
+// of events at procs = 1 is fixed only while no time slice ends, and returns
+// preemptions(rt) — until one attempt ran without sysmon preempting it. A loaded machine or a
+// sanitizer can stretch a scenario past the 10 ms slice; the test then checks what the last
+// attempt recorded.
+template <class F>
+void until_unpreempted(F attempt) {
+  for (int i = 0; i < 50; ++i) {
+    if (attempt() == 0) return;
+  }
+  FAIL("sysmon preempted every one of 50 attempts");
+}
 
 // count_waiting counts rt's fibers parked with wait reason `reason` (as the fiber dump names it:
 // "chan receive", "select", "sync.Mutex.Lock"...). Any thread.

@@ -267,7 +267,7 @@ int schedtrace() {
   return run(
       [] {
         for (int i = 0; i < 4; ++i) go([] { sleep_for(std::chrono::milliseconds(100)); });
-        sleep_for(std::chrono::milliseconds(150));
+        sleep_for(std::chrono::milliseconds(300));
         return 0;
       },
       Config{.procs = 2});
