@@ -86,49 +86,42 @@ class Scanner:
         self.i = j
         return line
 
-    def skip_string(self, j):
-        """j at a quote: returns the index after the literal."""
-        q = self.s[j]
-        j += 1
-        while j < self.n and self.s[j] != q:
-            j += 2 if self.s[j] == "\\" else 1
-        return j + 1
-
-    def match_brace(self, j):
-        """j at '{': returns the index after its matching '}' (strings and comments skipped)."""
-        depth = 0
+    def code(self, j):
+        """Yields (index, char) of the code from j on, skipping string and character literals
+        and // comments; the caller may stop at any point."""
         while j < self.n:
             c = self.s[j]
             if c in "\"'":
-                j = self.skip_string(j)
+                q = c
+                j += 1
+                while j < self.n and self.s[j] != q:
+                    j += 2 if self.s[j] == "\\" else 1
+                j += 1
                 continue
             if self.s.startswith("//", j):
                 k = self.s.find("\n", j)
                 j = self.n if k < 0 else k
                 continue
+            yield j, c
+            j += 1
+
+    def match_brace(self, j):
+        """j at '{': returns the index after its matching '}'."""
+        depth = 0
+        for j, c in self.code(j):
             if c == "{":
                 depth += 1
             elif c == "}":
                 depth -= 1
                 if depth == 0:
                     return j + 1
-            j += 1
         raise SyntaxError("unbalanced braces")
 
     def read_statement(self):
         """From self.i, reads up to the first ';' or '{' outside parentheses. Returns (head,
         terminator) with the position on the terminator."""
-        j = self.i
         paren = 0
-        while j < self.n:
-            c = self.s[j]
-            if c in "\"'":
-                j = self.skip_string(j)
-                continue
-            if self.s.startswith("//", j):
-                k = self.s.find("\n", j)
-                j = self.n if k < 0 else k
-                continue
+        for j, c in self.code(self.i):
             if c in "([":
                 paren += 1
             elif c in ")]":
@@ -137,12 +130,11 @@ class Scanner:
                 head = self.s[self.i:j]
                 self.i = j
                 return head, c
-            j += 1
         raise SyntaxError("unterminated statement")
 
     # ---- scopes ----
 
-    def scope(self, public, in_weft, qual):
+    def scope(self, public, in_weft):
         """Reads declarations until the scope's '}' (or the end of the file). Returns Entries."""
         entries = []
         comment = []       # comment lines waiting for a declaration
@@ -200,7 +192,7 @@ class Scanner:
                     if name.split("::")[-1] == "detail" or not inner:
                         self.i = self.match_brace(self.i - 1)
                     else:
-                        entries += self.scope(True, True, name)
+                        entries += self.scope(True, True)
                     comment = []
                     last = None
                     continue
@@ -223,7 +215,7 @@ class Scanner:
                             last = None
                     else:
                         self.i += 1
-                        members = self.scope(kind != "class", in_weft, qual)
+                        members = self.scope(kind != "class", in_weft)
                         self.eat_semicolon()
                         if keep:
                             e = Entry("class", name, comment, head.strip() + " {")
@@ -252,8 +244,8 @@ class Scanner:
             else:
                 self.i += 1
                 decl = head.rstrip() + ";"
-            e, last, comment = self.add_decl(entries, decl, comment, last, in_weft,
-                                             access_public, start)
+            last = self.add_decl(entries, decl, comment, last, in_weft, access_public, start)
+            comment = []
 
     def eat_semicolon(self):
         j = self.i
@@ -266,6 +258,8 @@ class Scanner:
         return pos - (self.s.rfind("\n", 0, pos) + 1)
 
     def add_decl(self, entries, decl, comment, last, in_weft, access_public, start):
+        """Adds a declaration (or joins it to `last`'s group); returns the entry that a next
+        uncommented declaration would join, or None."""
         flat = " ".join(decl.split())
         skip = (not in_weft or not access_public
                 or re.match(r"^(friend|static_assert|using namespace)\b", flat)
@@ -274,17 +268,17 @@ class Scanner:
                 or qualified_name(flat)
                 or not_public(comment))
         if skip:
-            return None, None, []
+            return None
         name = decl_name(flat)
         text = dedent(decl.strip("\n"), self.column(start))
         if not comment and last is not None:
             last.grouped.append(text)
             if name and name not in last.name.split(", "):
                 last.name += ", " + name
-            return last, last, []
+            return last
         e = Entry("decl", name, comment, text)
         entries.append(e)
-        return e, e, []
+        return e
 
 
 def merge_redeclarations(entries):
@@ -442,7 +436,7 @@ def render():
     for rel, path in headers():
         src = path.read_text()
         sc = Scanner(src)
-        entries = sc.scope(False, False, "")
+        entries = sc.scope(False, False)
         detail = "/detail/" in rel
         if detail and not entries:
             continue
@@ -499,7 +493,7 @@ def undocumented():
                     out.append(f"{rel}: {outer}{e.name}")
                 walk(e.members, outer + e.name + "::")
 
-        walk(sc.scope(False, False, ""))
+        walk(sc.scope(False, False))
     return out
 
 
