@@ -43,7 +43,8 @@ class Chan {
 
   // A nil channel.
   Chan() noexcept = default;
-  // A channel holding up to cap values; cap 0 makes every send wait for a receiver.
+  // A channel holding up to cap values; cap 0 makes every send wait for a receiver. A buffer
+  // beyond 1 TiB throws std::length_error.
   explicit Chan(std::size_t cap)
       : c_(detail::makechan(&detail::ElemOpsFor<T>::ops, sizeof(T), alignof(T), cap)) {}
 

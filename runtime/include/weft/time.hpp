@@ -27,7 +27,8 @@ void timer_free(TimerState* t) noexcept;
 }  // namespace detail
 
 // after returns a channel that receives the time once d has passed (Go's time.After). The timer
-// cannot be stopped; use Timer for one that can.
+// cannot be stopped; use Timer for one that can. Call it on a fiber (outside one it is a fatal
+// error): the timer runs on that fiber's runtime.
 template <class Rep, class Period>
 Chan<time_point> after(std::chrono::duration<Rep, Period> d) {
   Chan<time_point> ch(1);
