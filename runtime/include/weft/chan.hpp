@@ -38,14 +38,17 @@ class Chan {
                 "weft::Chan<T>: T must be a non-const object type");
 
  public:
+  // value_type: the element type, T.
   using value_type = T;
 
   // A nil channel.
   Chan() noexcept = default;
-  // A channel holding up to cap values; cap 0 makes every send wait for a receiver.
+  // A channel holding up to cap values; cap 0 makes every send wait for a receiver. A buffer
+  // beyond 1 TiB throws std::length_error.
   explicit Chan(std::size_t cap)
       : c_(detail::makechan(&detail::ElemOpsFor<T>::ops, sizeof(T), alignof(T), cap)) {}
 
+  // Copies share the channel (reference counted); a moved-from Chan is nil.
   Chan(const Chan& o) noexcept : c_(o.c_) {
     if (c_) detail::chan_retain(c_);
   }
@@ -79,7 +82,7 @@ class Chan {
   }
 
   // try_recv takes a value only if one is available now; nullopt when none is (or the channel
-  // is closed and drained: see recv_status for telling the two apart).
+  // is closed and drained: see try_recv_status for telling the two apart).
   std::optional<T> try_recv() const { return take(false).second; }
 
   // RecvStatus: Go's `v, ok := <-ch` for the non-blocking case.

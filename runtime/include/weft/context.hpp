@@ -26,6 +26,8 @@ namespace weft {
 // context_errc: why a context ended — err() values, like Go's context.Canceled and
 // context.DeadlineExceeded ("context canceled", "context deadline exceeded").
 enum class context_errc { canceled = 1, deadline_exceeded = 2 };
+// context_category: the error category of context_errc (name "weft.context"); make_error_code makes
+// `err == weft::context_errc::canceled` work.
 const std::error_category& context_category() noexcept;
 inline std::error_code make_error_code(context_errc e) noexcept {
   return {static_cast<int>(e), context_category()};
@@ -45,13 +47,18 @@ struct ContextImpl;
 class Context;
 struct CancelFunc;
 struct WithCancel;
+// with_cancel: a child of parent, canceled by its cancel function (err() = canceled) or when
+// parent is (Go's context.WithCancel). Needs no fiber.
 WithCancel with_cancel(const Context& parent);
+// with_deadline_ns: with_deadline at `when` on the runtime's clock (CLOCK_MONOTONIC ns), what
+// the templates below call (not a public API).
 WithCancel with_deadline_ns(const Context& parent, std::int64_t when);
 
 // Context carries a cancellation signal and maybe a deadline. Copies share one context. A
 // default-constructed Context is background(): never canceled, no deadline, done() is nil.
 class Context {
  public:
+  // Context(): background().
   Context() = default;
 
   // done: a channel closed when the context is canceled (nil for background: never ready).
@@ -71,10 +78,14 @@ class Context {
 // CancelFunc cancels its context (err() = canceled) and releases its resources; idempotent,
 // callable from any thread.
 struct CancelFunc {
+  // impl: the context it cancels (not a public API).
   std::shared_ptr<detail::ContextImpl> impl;
+  // cancel(): cancel the context.
   void operator()() const;
 };
 
+// WithCancel: what with_cancel, with_deadline and with_timeout return, for
+// `auto [ctx, cancel] = weft::with_timeout(parent, 2s);`.
 struct WithCancel {
   Context ctx;
   CancelFunc cancel;

@@ -28,6 +28,9 @@ class Mutex {
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
 
+  // lock parks the calling fiber until the mutex is free. try_lock takes it only if it is free
+  // now (false also while it is in starvation mode). unlock releases it; any fiber or thread may
+  // unlock (there is no owner, as in Go), but unlocking an unlocked Mutex is a fatal error.
   void lock() {
     std::int32_t z = 0;
     if (state_.compare_exchange_strong(z, kLocked, std::memory_order_acquire)) return;
@@ -69,6 +72,9 @@ class RWMutex {
   RWMutex(const RWMutex&) = delete;
   RWMutex& operator=(const RWMutex&) = delete;
 
+  // lock / try_lock / unlock: the writer's side (Go's Lock, TryLock, Unlock); lock waits for
+  // the readers inside to leave. lock_shared / try_lock_shared / unlock_shared: a reader's side
+  // (RLock, TryRLock, RUnlock). Unlocking what is not locked is a fatal error.
   void lock();
   bool try_lock();
   void unlock();
@@ -103,6 +109,8 @@ class WaitGroup {
   WaitGroup(const WaitGroup&) = delete;
   WaitGroup& operator=(const WaitGroup&) = delete;
 
+  // add adds delta (which may be negative) to the counter, waking the waiters when it reaches
+  // zero; done is add(-1); wait parks the calling fiber until the counter is zero.
   void add(std::int64_t delta);
   void done() { add(-1); }
   void wait();
@@ -121,6 +129,11 @@ class Cond {
   Cond(const Cond&) = delete;
   Cond& operator=(const Cond&) = delete;
 
+  // wait(lk) unlocks lk's Mutex, parks until signalled, and locks it again before returning
+  // (lk must own its lock: a fatal error otherwise). Like Go's, a wakeup does not mean the
+  // condition holds: wait in a loop, or use wait(lk, pred), which loops until pred() is true.
+  // signal wakes the longest waiter, broadcast every waiter; both work from any thread and
+  // need not hold the lock.
   void wait(std::unique_lock<Mutex>& lk);
   template <class Pred>
   void wait(std::unique_lock<Mutex>& lk, Pred pred) {
@@ -148,6 +161,7 @@ class Once {
   Once(const Once&) = delete;
   Once& operator=(const Once&) = delete;
 
+  // call runs f if no call has run it yet (Go's Do); done says whether one has finished.
   template <class F>
   void call(F&& f) {
     if (done_.load(std::memory_order_acquire) == 0) call_slow(std::forward<F>(f));
@@ -178,6 +192,9 @@ class Semaphore {
   Semaphore(const Semaphore&) = delete;
   Semaphore& operator=(const Semaphore&) = delete;
 
+  // acquire parks the calling fiber until a unit is free and takes it; try_acquire takes one
+  // only if one is free now; release returns n units, waking as many waiters (any thread);
+  // available is the count now (racy).
   void acquire();
   bool try_acquire() noexcept;
   void release(std::uint32_t n = 1);

@@ -11,6 +11,7 @@
 
 namespace weft {
 
+// time_point: the instants timers deliver and deadlines take (std::chrono::steady_clock).
 using time_point = std::chrono::steady_clock::time_point;
 
 namespace detail {
@@ -26,7 +27,8 @@ void timer_free(TimerState* t) noexcept;
 }  // namespace detail
 
 // after returns a channel that receives the time once d has passed (Go's time.After). The timer
-// cannot be stopped; use Timer for one that can.
+// cannot be stopped; use Timer for one that can. Call it on a fiber (outside one it is a fatal
+// error): the timer runs on that fiber's runtime.
 template <class Rep, class Period>
 Chan<time_point> after(std::chrono::duration<Rep, Period> d) {
   Chan<time_point> ch(1);
@@ -40,6 +42,7 @@ Chan<time_point> after(std::chrono::duration<Rep, Period> d) {
 // before firing. Must not outlive its runtime; create it in a fiber.
 class Timer {
  public:
+  // Timer(d) starts a timer that fires once d has passed (Go's time.NewTimer).
   template <class Rep, class Period>
   explicit Timer(std::chrono::duration<Rep, Period> d) : ch_(1) {
     t_ = detail::timer_start(ch_.hchan(), detail::deadline_after_ns(d), 0);
@@ -69,6 +72,7 @@ class Timer {
 // std::invalid_argument (Go panics). Must not outlive its runtime; create it in a fiber.
 class Ticker {
  public:
+  // Ticker(period) starts ticking: the first tick after one period (Go's time.NewTicker).
   template <class Rep, class Period>
   explicit Ticker(std::chrono::duration<Rep, Period> period) : ch_(1) {
     std::int64_t p = check(period, "weft::Ticker: non-positive interval");
@@ -78,6 +82,7 @@ class Ticker {
   Ticker(const Ticker&) = delete;
   Ticker& operator=(const Ticker&) = delete;
 
+  // c: the channel the ticks are sent on.
   const Chan<time_point>& c() const noexcept { return ch_; }
   // stop turns the ticker off; no more ticks are sent (one may already be in the channel).
   void stop() { detail::timer_stop(t_); }

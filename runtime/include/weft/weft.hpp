@@ -124,6 +124,8 @@ Sched* sched_of(Runtime& rt);
 // Runtime: a weft runtime embedded in an existing program. Several may live side by side.
 class Runtime {
  public:
+  // Runtime(cfg) builds a runtime: its Ps (all idle), its poller and its sysmon thread. Ms
+  // (threads running fibers) start on demand, with the first spawn. Non-copyable.
   explicit Runtime(Config cfg = {});
   // The destructor is shutdown().
   ~Runtime();

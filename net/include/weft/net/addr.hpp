@@ -16,8 +16,10 @@ namespace weft::net {
 // an empty Addr). An IPv4-mapped IPv6 address prints as IPv4, as in Go.
 class Addr {
  public:
+  // Addr(): empty. Addr(sa, len): a copy of a socket address (len bytes of sa).
   Addr() = default;
   Addr(const sockaddr* sa, socklen_t len);
+  // to_string: the address as text (above).
   std::string to_string() const;
   // port: the port of an IPv4/IPv6 address, 0 otherwise.
   int port() const;

@@ -29,12 +29,15 @@ namespace detail {
 struct NetFD;
 }
 
+// time_point: deadlines are steady_clock instants (weft::time_point).
 using time_point = std::chrono::steady_clock::time_point;
 
 // Conn: a connected stream ("tcp", "unix") or datagram ("udp", "unixgram" dialed) socket.
 class Conn {
  public:
+  // Conn(): an empty Conn (false); its calls return errc::closed.
   Conn() = default;
+  // Made by dial and accept (not a public API).
   explicit Conn(std::shared_ptr<detail::NetFD> fd) : fd_(std::move(fd)) {}
 
   // read reads up to buf.size() bytes. Streams: n > 0, or an error (errc::eof once the peer
@@ -79,7 +82,9 @@ class Conn {
 // Listener: a listening stream socket ("tcp", "unix").
 class Listener {
  public:
+  // Listener(): an empty Listener (false); its calls return errc::closed.
   Listener() = default;
+  // Made by listen (not a public API).
   explicit Listener(std::shared_ptr<detail::NetFD> fd) : fd_(std::move(fd)) {}
   // accept waits for the next connection. Connections aborted before they were accepted are
   // skipped. EMFILE/ENFILE (out of descriptors) are returned to the caller, not retried: a server
@@ -109,7 +114,9 @@ struct ReadFromResult {
 // PacketConn: an unconnected datagram socket ("udp", "unixgram") from listen_packet.
 class PacketConn {
  public:
+  // PacketConn(): an empty PacketConn (false); its calls return errc::closed.
   PacketConn() = default;
+  // Made by listen_packet (not a public API).
   explicit PacketConn(std::shared_ptr<detail::NetFD> fd) : fd_(std::move(fd)) {}
   // read_from waits for one datagram; a datagram longer than buf is truncated to it (the rest is
   // discarded, as in Go) and an empty one gives n = 0 without an error.

@@ -11,6 +11,7 @@
 
 namespace weft::net {
 
+// ListenOptions: listen's options (Go's ListenConfig and the listener's socket options).
 struct ListenOptions {
   int backlog = 0;          // listen(2)'s backlog; 0: SOMAXCONN
   bool reuse_port = false;  // SO_REUSEPORT: several listeners share the port
@@ -18,6 +19,8 @@ struct ListenOptions {
   std::chrono::nanoseconds keep_alive{0};
 };
 
+// DialOptions: dial's options (Go's Dialer: Timeout, Deadline, LocalAddr, KeepAlive, and the
+// ctx of DialContext), for `net::dial("tcp", addr, {.timeout = 2s})`.
 struct DialOptions {
   // timeout and deadline bound the whole dial (resolution included: a lookup cannot be
   // interrupted, but a dial that finds its deadline passed after one fails with errc::timeout);

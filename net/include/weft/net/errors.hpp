@@ -22,6 +22,8 @@ enum class errc {
   no_suitable_address,  // "no suitable address found": none of the family asked for
 };
 
+// net_category: the error category of errc (name "weft.net"); make_error_code makes
+// `err == net::errc::timeout` work.
 const std::error_category& net_category();
 std::error_code make_error_code(errc e);
 
