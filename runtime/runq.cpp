@@ -2,6 +2,8 @@
 // Follows Go's src/runtime/proc.go (runqput, runqputslow, runqget, runqgrab, runqsteal).
 #include "runq.hpp"
 
+#include <time.h>
+
 #include <algorithm>
 
 #include "debug.hpp"
@@ -45,8 +47,11 @@ std::uint32_t runqgrab(P* pp, std::atomic<G*>* batch, std::uint32_t batch_head,
       if (!next) return 0;
       if (pp->status.load(rlx) == PStatus::running) {
         // pp's G may have just readied `next` and be about to block, so that pp runs it in a
-        // moment; back off briefly instead of thrashing it between Ps (Go sleeps 3 µs).
-        for (int i = 0; i < 2000; ++i) __builtin_ia32_pause();
+        // moment; back off briefly instead of thrashing it between Ps. Go sleeps 3 µs
+        // (usleep(3)); so do we (a spin of pause instructions would last from 1 to 100 µs
+        // depending on the CPU's pause latency, and would keep the core from other threads).
+        timespec ts{0, 3000};
+        nanosleep(&ts, nullptr);
       }
       if (!pp->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) continue;
       batch[batch_head % kRunqSize].store(next, rlx);
