@@ -75,16 +75,22 @@ struct Entry {
   std::size_t vol_index = 0;  // position in Shard::volatile_ while expire_at != 0
 };
 
+// KeyHash: lets the maps be searched with a string_view (no std::string built per lookup).
+struct KeyHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+
 // Shard: a slice of the key space. Every field is guarded by mu.
 struct alignas(64) Shard {
   weft::Mutex mu;
-  std::unordered_map<std::string, Entry> map;
+  std::unordered_map<std::string, Entry, KeyHash, std::equal_to<>> map;
   // volatile_: the entries of map with an expiry (node addresses are stable in unordered_map).
   std::vector<Node*> volatile_;
 
   // find: the live entry of key, dropping it if it has expired (lazy expiry).
   Node* find(std::string_view key, i64 now) {
-    auto it = map.find(std::string(key));
+    auto it = map.find(key);
     if (it == map.end()) return nullptr;
     if (it->second.expire_at != 0 && it->second.expire_at <= now) {
       erase(&*it);
@@ -595,6 +601,7 @@ void execute(Session& s, const Args& a) {
 // ---------------------------------------------------------------------------- connections
 
 constexpr std::size_t kReadChunk = 16 << 10;
+constexpr std::size_t kMaxReadAhead = std::size_t{4} << 20;
 constexpr std::size_t kMaxQueryBuffer = std::size_t{1} << 30;
 
 // InBuffer: received bytes; [start, len) not yet parsed. Grows without zero-filling.
@@ -637,8 +644,10 @@ void serve_conn(Store& store, net::Conn c) {
   Session s{store, out};
   for (bool open = true; open;) {
     std::size_t want = kReadChunk;
+    // A large argument: room for more of it at once — up to 4 MB ahead of what arrived, so
+    // that a length header alone never makes the buffer grow (the buffer doubles meanwhile).
     if (std::size_t need = parser.need(); need > in.len - in.start + want) {
-      want = need - (in.len - in.start);  // a large argument: room for all of it at once
+      want = std::min(need - (in.len - in.start), kMaxReadAhead);
     }
     auto [n, err] = c.read(in.room(want));
     if (err) break;

@@ -20,6 +20,11 @@ import sys
 import time
 import traceback
 
+# The demo's launcher (tools/demo/kv.py): start kv_server, wait for its "listening on" line.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools",
+                                "demo"))
+import kv as kv_demo  # noqa: E402
+
 HOST = "127.0.0.1"
 PORT = None
 SERVER = None  # the kv_server process we started, if any
@@ -517,27 +522,6 @@ def _():
 
 # ------------------------------------------------------------------------- the driver
 
-def start_server(path):
-    p = subprocess.Popen([path, "127.0.0.1:0", "--procs=2"], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    line = b""
-    while not line.endswith(b"\n"):  # the first line, however slowly it comes
-        r, _, _ = select.select([p.stdout], [], [], max(0.0, deadline - time.monotonic()))
-        if not r:
-            p.kill()
-            sys.exit(f"kv_test: no 'listening on' line from {path} in 30 s")
-        b = os.read(p.stdout.fileno(), 1)
-        if not b:
-            sys.exit(f"kv_test: {path} exited: {p.wait()} {p.stderr.read().decode()}")
-        line += b
-    m = re.match(rb"listening on 127\.0\.0\.1:(\d+)\n", line)
-    if not m:
-        p.kill()
-        sys.exit(f"kv_test: unexpected first line {line!r}")
-    return p, int(m.group(1))
-
-
 def main():
     global PORT, SERVER
     if len(sys.argv) != 2:
@@ -546,7 +530,7 @@ def main():
     if external:
         PORT = int(sys.argv[1][len("--port="):])
     else:
-        SERVER, PORT = start_server(sys.argv[1])
+        SERVER, _, PORT = kv_demo.start_server(sys.argv[1], "--procs=2", stderr=subprocess.PIPE)
         print(f"kv_server pid {SERVER.pid} on port {PORT}")
     passed = failed = 0
     for name, fn, kv_only in CHECKS:

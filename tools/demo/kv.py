@@ -27,21 +27,25 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-def start_server(path):
-    p = subprocess.Popen([path, "127.0.0.1:0"], stdout=subprocess.PIPE)
+def start_server(path, *args, stderr=None):
+    """Start kv_server on a free loopback port; wait for its "listening on" line (no sleeps).
+
+    Returns (process, host, port). Also used by test/examples/kv_test.py."""
+    p = subprocess.Popen([path, "127.0.0.1:0", *args], stdout=subprocess.PIPE, stderr=stderr)
     line = b""
     deadline = time.monotonic() + 30
-    while not line.endswith(b"\n"):
+    while not line.endswith(b"\n"):  # the first line, however slowly it comes
         r, _, _ = select.select([p.stdout], [], [], max(0.0, deadline - time.monotonic()))
         b = os.read(p.stdout.fileno(), 1) if r else b""
         if not b:
             p.kill()
-            sys.exit(f"kv.py: {path} did not print 'listening on ADDR' ({line!r})")
+            sys.exit(f"{path} did not print 'listening on ADDR' within 30 s ({line!r}, "
+                     f"exit status {p.wait()})")
         line += b
     m = re.match(rb"listening on (\S+):(\d+)\n", line)
     if not m:
         p.kill()
-        sys.exit(f"kv.py: unexpected first line from kv_server: {line!r}")
+        sys.exit(f"unexpected first line from {path}: {line!r}")
     return p, m.group(1).decode(), int(m.group(2))
 
 
