@@ -118,12 +118,15 @@ def bench(server_path, summary, requests):
 
 def table(summary):
     rows = [line.rstrip("\n").split("\t") for line in open(summary) if line.strip()]
-    print(f"  {'workload':<24} {'req/s':>12} {'p50 ms':>9} {'p99 ms':>9} {'server CPU us/req':>18}")
+    width = max([len("workload")] + [len(r[0]) for r in rows])
+    print(f"  {'workload':<{width}} {'req/s':>10} {'p50 ms':>8} {'p99 ms':>8} "
+          f"{'server CPU us/req':>18}")
     for name, rps, p50, p99, cpu in rows:
-        print(f"  {name:<24} {int(float(rps)):>12,} {float(p50):>9.3f} {float(p99):>9.3f} "
+        print(f"  {name:<{width}} {int(float(rps)):>10,} {float(p50):>8.3f} {float(p99):>8.3f} "
               f"{float(cpu):>18.2f}")
-    print("\n  p50/p99: redis-benchmark's per-request latency (a request waits for its pipeline);"
-          "\n  echo/http: demo_net's client fibers. CPU: the server process alone.")
+    print("\n  latency: redis rows as redis-benchmark measures it (16 requests share a round trip);"
+          "\n  echo/http rows from demo_net's client fibers, one request per round trip."
+          "\n  CPU: utime + stime of the server process alone, divided by its requests.")
 
 
 def main():
