@@ -33,6 +33,10 @@ Outcome run_child(const char* mode) {
     // No core files from deliberate crashes.
     struct rlimit none {};
     setrlimit(RLIMIT_CORE, &none);
+    // The programs expect default signal dispositions: a shell starts background jobs with
+    // SIGINT and SIGQUIT ignored, and exec keeps ignored signals ignored.
+    signal(SIGQUIT, SIG_DFL);
+    signal(SIGINT, SIG_DFL);
     execl(prog, prog, mode, static_cast<char*>(nullptr));
     _exit(127);
   }
