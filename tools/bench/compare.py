@@ -5,17 +5,21 @@ Usage:
   compare.py [--rounds 5] [--json out.json] [--png out.png] [--sides weft,go,boost_fiber]
              --bench NAME SIDE=COMMAND [SIDE=COMMAND ...] [--bench ...]
 
-SIDE is one of --sides (default weft, go, boost_fiber; `tools/run bench
+SIDE is one of --sides (default weft, go, boost_fiber, epoll; `tools/run bench
 --context` compares weft on its two context-switch backends, asm and boost).
 COMMAND is a shell string that must exit 0 and print one stdout line
-`name=<name> value=<number> unit=<unit>`; instead of a command, `skip:REASON`
-records why a side has no program (Boost.Fiber has no select, say). The
-commands of one benchmark run alternately (A B C A B C ...) for --rounds
-rounds, so drifts in machine noise hit every side alike. Prints a table of
-medians and the ratios of the first side to each other one (weft/go,
-weft/boost_fiber: lower is better for weft on every unit used here, time or
-bytes per item), writes every raw value to --json and a bar chart of the
-ratios to --png (needs matplotlib).
+`name=<name> value=<number> unit=<unit>`, or several with distinct names (the
+network benchmarks, tools/bench/netbench.py: rps, cpu, p99), each of which
+becomes a row of its own, NAME/<name>; every side must print the same names.
+Instead of a command, `skip:REASON` records why a side has no program
+(Boost.Fiber has no select, say). The commands of one benchmark run
+alternately (A B C A B C ...) for --rounds rounds, so drifts in machine noise
+hit every side alike. Prints a table of medians and the ratios of the first
+side to each other one (weft/go, weft/boost_fiber, weft/epoll), writes every
+raw value to --json and a bar chart of the ratios to --png (needs
+matplotlib). The ratio is always first/other: lower is better for weft on
+every unit but rates (units ending in /s, such as req/s), where higher is
+better; the table's `better` column and the chart's ↑ marks say which.
 """
 import argparse
 import json
@@ -26,20 +30,27 @@ import subprocess
 import sys
 
 LINE = re.compile(r"^name=(\S+) value=([-+0-9.eE]+) unit=(\S+)\s*$")
-SIDES = ["weft", "go", "boost_fiber"]  # set by --sides; the first is divided by the others
+SIDES = ["weft", "go", "boost_fiber", "epoll"]  # set by --sides; the first is divided by the others
 
 
 def run(cmd):
-    """Run one benchmark command; return (name, value, unit) or exit with an error."""
+    """Run one benchmark command; return its [(name, value, unit), ...] or exit with an error."""
     p = subprocess.run(cmd, shell=True, capture_output=True, text=True)
-    hits = [m for m in map(LINE.match, p.stdout.splitlines()) if m]
-    if p.returncode != 0 or len(hits) != 1:
-        why = (f"exit status {p.returncode}" if p.returncode != 0
-               else f"{len(hits)} result lines in stdout (want exactly 1)")
+    hits = [m.groups() for m in map(LINE.match, p.stdout.splitlines()) if m]
+    names = [h[0] for h in hits]
+    why = (f"exit status {p.returncode}" if p.returncode != 0
+           else "no result line in stdout" if not hits
+           else "several result lines with one name" if len(set(names)) != len(names)
+           else None)
+    if why:
         sys.exit(f"compare.py: command failed ({why}): {cmd}\n"
                  f"--- stdout ---\n{p.stdout}--- stderr ---\n{p.stderr}")
-    name, value, unit = hits[0].groups()
-    return name, float(value), unit
+    return [(name, float(value), unit) for name, value, unit in hits]
+
+
+def better(unit):
+    """Which way is good for a unit: 'higher' for rates (…/s), 'lower' for the rest."""
+    return "higher" if unit.endswith("/s") else "lower"
 
 
 def parse_sides(label, specs):
@@ -64,52 +75,76 @@ def parse_sides(label, specs):
 
 
 def measure(label, cmds, skipped, rounds):
-    """Run one benchmark's sides alternately; return a result dict with raw values and medians."""
+    """Run one benchmark's sides alternately; return its rows: result dicts with raw values and
+    medians, one per result line its commands print (NAME, or NAME/<name> when several)."""
     order = [s for s in SIDES if s in cmds]
-    sides = {s: {"cmd": cmds[s], "values": []} for s in order}
-    units = set()
+    expected = None  # the names the first run printed; several: every run must print them
+    rows = {}  # row key (a name, or None for a one-line benchmark) -> sides' values, units
     for r in range(rounds):
         for side in order:
-            name, value, unit = run(sides[side]["cmd"])
-            sides[side]["name"] = name
-            sides[side]["values"].append(value)
-            units.add(unit)
-            print(f"  {label} round {r + 1}/{rounds} {side}: {value} {unit}", file=sys.stderr)
-    if len(units) != 1:
-        sys.exit(f"compare.py: {label}: the sides report different units {sorted(units)}")
-    names = {s["name"] for s in sides.values()}
-    if len(names) != 1:
-        print(f"compare.py: warning: {label}: names differ ({', '.join(sorted(names))})",
-              file=sys.stderr)
-    for s in sides.values():
-        s["median"] = statistics.median(s["values"])
-    ratios = {}
-    first = SIDES[0]
-    if first in sides:
-        for other in SIDES[1:]:
-            if other in sides:
-                m = sides[other]["median"]
-                ratios[f"{first}/{other}"] = sides[first]["median"] / m if m else float("nan")
-    return {"benchmark": label, "unit": units.pop(), "sides": sides, "ratios": ratios,
-            "skipped": skipped}
+            hits = run(cmds[side])
+            got = [h[0] for h in hits]
+            expected = expected or got
+            multi = len(expected) > 1
+            if (got != expected) if multi else len(got) != 1:
+                sys.exit(f"compare.py: {label}: {side} printed results {got}, "
+                         f"another run printed {expected}")
+            for name, value, unit in hits:
+                key = name if multi else None
+                row = rows.setdefault(key, {"sides": {}, "units": set()})
+                s = row["sides"].setdefault(side, {"cmd": cmds[side], "values": []})
+                s["name"] = name
+                s["values"].append(value)
+                row["units"].add(unit)
+                shown = f"{label}/{name}" if multi else label
+                print(f"  {shown} round {r + 1}/{rounds} {side}: {value} {unit}", file=sys.stderr)
+    results = []
+    for key, row in rows.items():
+        row_label = f"{label}/{key}" if key is not None else label
+        sides = row["sides"]
+        if len(row["units"]) != 1:
+            sys.exit(f"compare.py: {row_label}: the sides report different units "
+                     f"{sorted(row['units'])}")
+        names = {s["name"] for s in sides.values()}
+        if len(names) != 1:
+            print(f"compare.py: warning: {row_label}: names differ ({', '.join(sorted(names))})",
+                  file=sys.stderr)
+        for s in sides.values():
+            s["median"] = statistics.median(s["values"])
+        ratios = {}
+        first = SIDES[0]
+        if first in sides:
+            for other in SIDES[1:]:
+                if other in sides:
+                    m = sides[other]["median"]
+                    ratios[f"{first}/{other}"] = sides[first]["median"] / m if m else float("nan")
+        unit = row["units"].pop()
+        results.append({"benchmark": row_label, "group": label, "unit": unit, "better": better(unit),
+                        "sides": sides, "ratios": ratios, "skipped": skipped})
+    return results
 
 
 def table(results):
     """The printed table: medians per side and the first side's ratios; '-' for nothing."""
     keys = [f"{SIDES[0]}/{o}" for o in SIDES[1:]]
-    head = ("benchmark", "unit", *SIDES, *keys)
+    head = ("benchmark", "unit", "better", *SIDES, *keys)
     rows = []
     for r in results:
         med = [f"{r['sides'][s]['median']:.1f}" if s in r["sides"]
                else ("skip" if s in r["skipped"] else "-") for s in SIDES]
         rat = [f"{r['ratios'][k]:.3f}" if k in r["ratios"] else "-" for k in keys]
-        rows.append((r["benchmark"], r["unit"], *med, *rat))
+        rows.append((r["benchmark"], r["unit"], r["better"], *med, *rat))
     widths = [max(len(str(row[i])) for row in [head, *rows]) for i in range(len(head))]
-    lines = ["  ".join(c.ljust(w) if i < 2 else c.rjust(w)
-                       for i, (c, w) in enumerate(zip(row, widths))) for row in [head, *rows]]
+    lines = [f"medians; ratios are {SIDES[0]}/other, so a ratio < 1 is good for {SIDES[0]} where "
+             f"`better` is lower and a ratio > 1 where it is higher (rates, unit …/s)"]
+    lines += ["  ".join(c.ljust(w) if i < 3 else c.rjust(w)
+                        for i, (c, w) in enumerate(zip(row, widths))) for row in [head, *rows]]
+    told = set()  # one line per benchmark, not per row of a several-line one
     for r in results:
         for side, why in r["skipped"].items():
-            lines.append(f"{r['benchmark']}: no {side} program: {why}")
+            if (r["group"], side) not in told:
+                told.add((r["group"], side))
+                lines.append(f"{r['group']}: no {side} program: {why}")
     return "\n".join(lines)
 
 
@@ -150,8 +185,9 @@ def chart(results, path):
     ax.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda y, _: f"{y:g}"))
     ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xticks(range(len(shown)))
-    ax.set_xticklabels([r["benchmark"] for r in shown], rotation=45, ha="right", fontsize=8)
-    ax.set_ylabel(f"{first} / other, medians (< 1: {first} is better)")
+    ax.set_xticklabels([r["benchmark"] + (" ↑" if r["better"] == "higher" else "") for r in shown],
+                       rotation=45, ha="right", fontsize=8)
+    ax.set_ylabel(f"{first} / other, medians (< 1: {first} is better; ↑: > 1 is)")
     ax.set_title(f"{first} against the others")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
@@ -179,7 +215,8 @@ def main():
         if len(b) < 2:
             ap.error(f"--bench {b[0]}: give at least one SIDE=COMMAND")
 
-    results = [measure(b[0], *parse_sides(b[0], b[1:]), args.rounds) for b in args.bench]
+    results = [row for b in args.bench for row in measure(b[0], *parse_sides(b[0], b[1:]),
+                                                          args.rounds)]
     print(table(results))
 
     if args.json:

@@ -38,9 +38,9 @@ namespace ns = bench::netserver;
 
 // Conn: one accepted socket; owned by the loop thread whose epoll holds it.
 struct Conn {
-  int fd;
-  std::string in;       // http: bytes of an incomplete request
-  std::string out;      // bytes still to write, from out_at on
+  int fd = -1;
+  std::string in;   // http: bytes of an incomplete request
+  std::string out;  // bytes still to write, from out_at on
   std::size_t out_at = 0;
   bool close_after = false;  // http: close once `out` is written
 };
@@ -103,7 +103,8 @@ class Loop {
       }
       int one = 1;  // as Go and weft::net do for every TCP connection
       setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-      auto* c = new Conn{fd};
+      auto* c = new Conn;
+      c->fd = fd;
       epoll_event ev{};
       ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
       ev.data.ptr = c;
@@ -169,8 +170,8 @@ int main(int argc, char** argv) {
   sockaddr_in sa{};
   sa.sin_family = AF_INET;
   std::string host = colon == std::string::npos ? "" : f.addr.substr(0, colon);
-  if (colon == std::string::npos || inet_pton(AF_INET, host.empty() ? "0.0.0.0" : host.c_str(),
-                                              &sa.sin_addr) != 1) {
+  if (colon == std::string::npos ||
+      inet_pton(AF_INET, host.empty() ? "0.0.0.0" : host.c_str(), &sa.sin_addr) != 1) {
     std::fprintf(stderr, "epoll_echo_server: -addr wants IPV4:PORT, not '%s'\n", f.addr.c_str());
     return 2;
   }
