@@ -112,6 +112,7 @@ func main() {
 	var ready, done sync.WaitGroup
 	start := make(chan struct{})
 	lat := make([][]time.Duration, *conns)
+	active := make([]net.Conn, *conns)
 	ready.Add(*conns)
 	done.Add(*conns)
 	for i := 0; i < *conns; i++ {
@@ -121,6 +122,7 @@ func main() {
 			if err != nil {
 				fail("connection %d: %v", i, err)
 			}
+			active[i] = c
 			ready.Done()
 			<-start
 			buf := make([]byte, *size)
@@ -152,6 +154,11 @@ func main() {
 	atomic.StoreInt32(&phase, stop)
 	secs := time.Since(t0).Seconds()
 	fmt.Println("done")
+	// A server that stopped answering must not hang the run: each connection's round trip in
+	// flight gets 5 s (no deadline is set while measuring: it would cost the client a timer).
+	for _, c := range active {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+	}
 	done.Wait()
 	var all []time.Duration
 	for _, l := range lat {
