@@ -6,6 +6,9 @@
       REQUESTS each, default 200,000, 50 connections, pipelines of 16) showing its progress,
       and append one line per workload to SUMMARY: name, req/s, p50 ms, p99 ms, server CPU
       µs/request (utime + stime of the server process from /proc/PID/stat, before and after).
+  kv.py wrk HTTP_HELLO SUMMARY [SECONDS]
+      start docs/examples/http_hello the same way, load it with `wrk -t1 -c100 --latency` for
+      SECONDS (default 5), and append its line to SUMMARY.
   kv.py table SUMMARY
       print SUMMARY (this script's lines and demo_net's) as one table.
 """
@@ -116,6 +119,43 @@ def bench(server_path, summary, requests):
             sys.exit("kv.py: kv_server did not stop within 10 s of SIGTERM")
 
 
+def wrk_ms(text, label):
+    """A latency figure from wrk's output ("50%  1.23ms"), in milliseconds."""
+    m = re.search(rf"^\s*{label}\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+    if not m:
+        sys.exit(f"kv.py: no {label} latency in wrk's output:\n{text}")
+    return float(m.group(1)) * {"us": 1e-3, "ms": 1.0, "s": 1e3}[m.group(2)]
+
+
+def wrk(server_path, summary, seconds):
+    """http_hello (docs/examples) under wrk, a client nobody here wrote."""
+    server, host, port = start_server(server_path)
+    cmd = ["wrk", "-t1", "-c100", f"-d{seconds}s", "--latency", f"http://{host}:{port}/"]
+    print(f"http_hello (pid {server.pid}) listening on {host}:{port}\n  $ " + " ".join(cmd),
+          flush=True)
+    try:
+        cpu0 = cpu_seconds(server.pid)
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=seconds + 30)
+        cpu = cpu_seconds(server.pid) - cpu0
+        print("".join("  " + line + "\n" for line in p.stdout.splitlines()
+                      if not line.startswith(("  Latency Distribution", "     ")) or "%" in line),
+              end="", flush=True)
+        total = re.search(r"^\s*(\d+) requests in", p.stdout, re.M)
+        rps = re.search(r"^Requests/sec:\s+([\d.]+)", p.stdout, re.M)
+        if p.returncode != 0 or not total or not rps or "Non-2xx" in p.stdout or \
+                "Socket errors" in p.stdout:
+            sys.exit(f"kv.py: wrk failed (exit {p.returncode}):\n{p.stdout}{p.stderr}")
+        n = int(total.group(1))
+        with open(summary, "a") as f:
+            f.write(f"http_hello (wrk -c100)\t{float(rps.group(1)):.0f}\t"
+                    f"{wrk_ms(p.stdout, '50%'):.3f}\t{wrk_ms(p.stdout, '99%'):.3f}\t"
+                    f"{cpu * 1e6 / n:.2f}\n")
+        print(flush=True)
+    finally:
+        server.kill()
+        server.wait()
+
+
 def table(summary):
     rows = [line.rstrip("\n").split("\t") for line in open(summary) if line.strip()]
     width = max([len("workload")] + [len(r[0]) for r in rows])
@@ -125,6 +165,7 @@ def table(summary):
         print(f"  {name:<{width}} {int(float(rps)):>10,} {float(p50):>8.3f} {float(p99):>8.3f} "
               f"{float(cpu):>18.2f}")
     print("\n  latency: redis rows as redis-benchmark measures it (16 requests share a round trip);"
+          "\n  http_hello: wrk's (a request per round trip, 100 connections)."
           "\n  echo/http rows from demo_net's client fibers, one request per round trip."
           "\n  CPU: utime + stime of the server process alone, divided by its requests.")
 
@@ -133,6 +174,8 @@ def main():
     a = sys.argv[1:]
     if len(a) in (3, 4) and a[0] == "bench":
         bench(a[1], a[2], int(a[3]) if len(a) == 4 else 200000)
+    elif len(a) in (3, 4) and a[0] == "wrk":
+        wrk(a[1], a[2], int(a[3]) if len(a) == 4 else 5)
     elif len(a) == 2 and a[0] == "table":
         table(a[1])
     else:
