@@ -23,8 +23,9 @@
 // instead of two, and no pass through schedule(). Its rules:
 //  H1. It applies only when schedule() would simply take the next G from this P's ring: the M
 //      holds a P, the time slice is not used up (P::preempt), no timer is pending on this P, the
-//      global queue is empty, no fairness tick is due (schedtick % 61), no shutdown, the G is not
-//      locked to its thread, and WEFT_DEBUG=migrate is off (it wants every switch through g0).
+//      global queue is empty (so schedule()'s every-61st-tick look there has nothing to take),
+//      no shutdown, the G is not locked to its thread, and WEFT_DEBUG=migrate is off (it wants
+//      every switch through g0).
 //      Otherwise the G mcalls as before. runnext inherits the time slice here as in schedule(),
 //      so a ping-ponging pair meets sysmon's preemption (P::preempt) after 10 ms like any chain.
 //  H2. The ownership rules are those of mcall: the G is published (queued, or made findable by
@@ -772,7 +773,7 @@ G* park_to_m(G* gp, void* arg) {
 
 // handoff_next: the G that gp (running on m, in_runtime set) may switch straight to, dequeued
 // from m's P, or null when schedule() must choose: no P, a time slice used up, timers on this P,
-// a global backlog or a fairness tick due (schedule() looks there first), shutdown, a locked G,
+// a global backlog (schedule() looks there first, every 61st tick), shutdown, a locked G,
 // or WEFT_DEBUG=migrate (which wants every switch through g0): *eligible says which.
 // *inherit: as runqget's.
 G* handoff_next(G* gp, M* m, bool* eligible, bool* inherit) {
@@ -781,7 +782,6 @@ G* handoff_next(G* gp, M* m, bool* eligible, bool* inherit) {
   if (!pp || pp->preempt.load(std::memory_order_relaxed) ||
       pp->timer0_when.load(std::memory_order_relaxed) != 0 ||
       s->runqsize.load(std::memory_order_relaxed) != 0 ||
-      pp->schedtick.load(std::memory_order_relaxed) % 61 == 0 ||
       s->stopping.load(std::memory_order_relaxed) || gp->lockedm || s->debug.migrate) {
     *eligible = false;
     return nullptr;
