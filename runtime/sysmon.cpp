@@ -118,7 +118,9 @@ int retake(Sched* s, std::int64_t now, std::vector<PWatch>& watch) {
     PStatus st = pp->status.load();
     if (st == PStatus::running) {
       std::uint32_t t = pp->schedtick.load(std::memory_order_relaxed);
-      if (w.schedtick != t) {  // a new slice since we last looked
+      // A new slice since we last looked — or the first look at this P: its slice starts now,
+      // not at time 0 (a P just acquired, before its first schedule, was preempted at once).
+      if (w.schedtick != t || w.schedwhen == 0) {
         w.schedtick = t;
         w.schedwhen = now;
         w.soft = false;
