@@ -1215,13 +1215,12 @@ void gopark(UnlockFn unlockf, void* arg, WaitReason reason) {
     fatal("%s: cannot park inside weft::blocking()", wait_reason_name(reason));
   ParkReq req{unlockf, arg, reason};
   M* m = gp->m;
-  bool entered = p_enter(m);
+  p_enter(m);  // mcall (or the handoff's commit, to_user) ends it
   bool eligible, inherit;
   if (G* next = handoff_next(gp, m, &eligible, &inherit)) {
     handoff(gp, m, next, inherit, req);
     return;
   }
-  p_exit(m, entered);
   mcall(gp, park_m, &req);
 }
 

@@ -196,7 +196,7 @@ struct P {
   std::atomic<std::uint32_t> schedtick{0};
   std::atomic<std::uint32_t> syscalltick{0};
   // handoffs: switches made straight from a G to the next one (yield or park, proc.cpp H1) by
-  // the M holding this P; read by tests and dumps (relaxed, like the ticks).
+  // the M holding this P; read by tests (relaxed, like the ticks).
   std::atomic<std::uint64_t> handoffs{0};
 
   // The local run queue: a single-producer (the owner), multi-consumer (owner and thieves) ring.

@@ -130,23 +130,20 @@ TEST_CASE("handoff: a pending timer sends the park through g0 (H1)", "[unit][han
   Probe probe;
   std::uint64_t before = 0, after = 0;
   rt.block_on([&] {
-    Latch l(2);
-    go([&] {  // holds a timer on this P for the whole test
-      sleep_for(std::chrono::seconds(30));
-      l.count_down();
-    });
+    // Holds a timer on this P for the whole test; shutdown unwinds it out of its sleep.
+    go([] { sleep_for(std::chrono::seconds(30)); });
     yield();  // the sleeper runs and sleeps: its timer is pending from here on
+    Latch parker_done(1);
     go([&] {
       before = handoffs(rt);
       weft::detail::gopark(probe_unlockf, &probe, WaitReason::park);
-      l.count_down();
+      parker_done.count_down();
     });
     yield();  // the parker runs and parks with the timer pending
     after = handoffs(rt);
     REQUIRE(probe.parked.load() != nullptr);
     weft::detail::goready(probe.parked.load());
-    // Shutdown unwinds the sleeper; only the parker counts down here.
-    while (probe.status_in_unlockf == GStatus::idle) yield();
+    parker_done.wait();
   });
   CHECK(after == before);
 }
