@@ -20,7 +20,8 @@ inline G* current_g() {
 std::uint64_t current_goid();
 
 // casgstatus moves gp from `from` to `to` by CAS; any other current state is a fatal error. For
-// transitions another thread may race (waiting -> runnable in goready).
+// transitions another thread may race (shutdown's unwinding claims a parked G; the poller's
+// readying without a P).
 void casgstatus(G* gp, GStatus from, GStatus to);
 
 // setgstatus is casgstatus for transitions only the G's owner (GStatus) can make: a checked

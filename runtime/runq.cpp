@@ -12,6 +12,17 @@ namespace weft::detail {
 
 namespace {
 
+void runq_sleep(P*) {
+  timespec ts{0, 3000};
+  nanosleep(&ts, nullptr);
+}
+
+}  // namespace
+
+void (*runq_backoff)(P* victim) = runq_sleep;
+
+namespace {
+
 constexpr auto acq = std::memory_order_acquire;
 constexpr auto rel = std::memory_order_release;
 constexpr auto rlx = std::memory_order_relaxed;
@@ -50,8 +61,12 @@ std::uint32_t runqgrab(P* pp, std::atomic<G*>* batch, std::uint32_t batch_head,
         // moment; back off briefly instead of thrashing it between Ps. Go sleeps 3 µs
         // (usleep(3)); so do we (a spin of pause instructions would last from 1 to 100 µs
         // depending on the CPU's pause latency, and would keep the core from other threads).
-        timespec ts{0, 3000};
-        nanosleep(&ts, nullptr);
+        std::uint32_t gen = pp->nextgen.load(rlx);
+        runq_backoff(pp);
+        // R6: pp put a new runnext meanwhile: its Gs hand each other the P (a ping-pong pair,
+        // ready-then-park), so pp is making progress and taking its runnext would split the
+        // pair across Ps. Steal only a runnext that sat there for the whole back-off.
+        if (pp->nextgen.load(rlx) != gen) return 0;
       }
       if (!pp->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel)) continue;
       batch[batch_head % kRunqSize].store(next, rlx);
@@ -70,10 +85,14 @@ std::uint32_t runqgrab(P* pp, std::atomic<G*>* batch, std::uint32_t batch_head,
 void runqput(P* pp, G* gp, bool next) {
   if (next) {
     G* old = pp->runnext.load(rlx);
-    while (!pp->runnext.compare_exchange_weak(old, gp, std::memory_order_acq_rel, rlx)) {
+    pp->nextgen.store(pp->nextgen.load(rlx) + 1, rlx);  // R6 (only the owner writes it)
+    if (!old) {                                         // R5: nobody else can make it non-null
+      pp->runnext.store(gp, rel);
+      return;
     }
-    if (!old) return;
-    gp = old;  // kick the old runnext to the tail
+    old = pp->runnext.exchange(gp, std::memory_order_acq_rel);
+    if (!old) return;  // a thief took the old one
+    gp = old;          // kick the old runnext to the tail
   }
   for (;;) {
     std::uint32_t h = pp->runqhead.load(acq);  // synchronize with consumers

@@ -11,6 +11,16 @@
 //      being moved into the thief's own ring (invisible to others until its tail release).
 //  R4. The global queue and runqsize change only under Sched::lock; runqsize may be read racily
 //      as a hint, never as a proof of emptiness.
+//  R5. runnext: only the owner makes it non-null; thieves and the owner's runqget only clear it,
+//      by CAS from the G they read. So an owner that reads null there reads the truth, and puts
+//      with a plain release store (no locked instruction on the ready-then-park path); a
+//      non-null runnext is replaced by exchange, which tells the owner whether a thief took the
+//      old one first.
+//  R6. nextgen counts the owner's puts into runnext. A thief backs off (3 µs) before taking the
+//      runnext of a running P and takes it only if nextgen did not move meanwhile: a P whose Gs
+//      keep readying each other and parking (a ping-pong pair) is making progress, and stealing
+//      from it would split the pair across Ps and threads. This is a heuristic only: any steal
+//      is correct, so nextgen is read and written relaxed.
 #pragma once
 
 #include "runtime2.hpp"
@@ -26,6 +36,9 @@ G* runqget(P* pp, bool* inherit);
 // runqsteal moves half of p2's ring into pp's and returns one G of them; with steal_runnext it
 // may take p2's runnext when the ring is empty. Called by pp's owner.
 G* runqsteal(P* pp, P* p2, bool steal_runnext);
+// runq_backoff: how a thief waits before taking a running P's runnext (R6): nanosleep 3 µs.
+// Tests replace it to act as the victim's owner during the wait.
+extern void (*runq_backoff)(P* victim);
 bool runqempty(P* pp);
 std::uint32_t runqlen(P* pp);
 

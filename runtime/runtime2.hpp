@@ -36,7 +36,8 @@ struct Sched;
 struct TimerPool;
 
 // GStatus: the life of a fiber. Each state names who owns the G (and so may change it) and which
-// queue, if any, holds it. Every change goes through casgstatus(), which checks the old state.
+// queue, if any, holds it. Every change goes through casgstatus() (a CAS) or, where only the
+// owner can make it, setgstatus() (a checked load and a release store); both check the old state.
 enum class GStatus : std::uint32_t {
   idle,  // on a free list (P::gfree or Sched::gfree); no code runs on its stack. Owner: the list.
   runnable,  // on a run queue (a P's ring, its runnext, or Sched::runq) or being handed to an M by
@@ -209,11 +210,15 @@ struct P {
   std::atomic<std::uint32_t> runqtail{0};
   std::atomic<G*> runq[kRunqSize];
   // runnext: a G readied by the running G; it runs next and inherits the time slice.
-  // atomic: CAS by the owner (runqput/runqget) and by thieves (runqgrab, last round only).
-  std::atomic<G*> runnext{nullptr};
+  // atomic: put by the owner (runqput: store or exchange, runq.hpp R5), cleared by CAS by the
+  // owner (runqget) and by thieves (runqgrab, last round only). nextgen: the owner's puts into
+  // runnext (R6), relaxed. Their own cache line: the owner writes them on every ready-then-park,
+  // spinning Ms read them.
+  alignas(64) std::atomic<G*> runnext{nullptr};
+  std::atomic<std::uint32_t> nextgen{0};
 
   // Dead Gs with default-size stacks, ready for reuse. Owned by the M holding this P.
-  GFreeList gfree;
+  alignas(64) GFreeList gfree;
 
   // goid batch (Go's goidcache): ids [goidcache, goidcacheend) are this P's to hand out.
   std::uint64_t goidcache = 0, goidcacheend = 0;  // owned by the M holding this P

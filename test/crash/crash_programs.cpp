@@ -103,6 +103,12 @@ int double_wait() {
       Config{.procs = 1});
 }
 
+// goready of a fiber that is not parked (here: the running caller itself) is a runtime bug; the
+// status check (an owner transition since goready dropped its CAS, proc.cpp P1) reports it.
+int ready_running() {
+  return run([] { weft::detail::goready(weft::detail::current_g()); }, Config{.procs = 1});
+}
+
 int go_outside() {
   go([] {});
   return 0;
@@ -393,6 +399,7 @@ int main(int argc, char** argv) {
   if (mode == "segv") return segv();
   if (mode == "double_wait") return double_wait();
   if (mode == "go_outside") return go_outside();
+  if (mode == "ready_running") return ready_running();
   if (mode == "yield_outside") return yield_outside();
   if (mode == "shutdown_from_fiber") return shutdown_from_fiber();
   if (mode == "block_on_from_fiber") return block_on_from_fiber();

@@ -101,6 +101,8 @@ TEST_CASE("misuse outside or inside fibers is fatal with a message naming the op
           "[crash]") {
   expect_abort("double_wait", "weft: fiber [0-9]+: parkslot: another fiber is already waiting");
   expect_abort("go_outside", "^weft: go called outside a fiber");
+  expect_abort("ready_running",
+               "weft: fiber [0-9]+: casgstatus: fiber [0-9]+ is running, expected waiting");
   expect_abort("yield_outside", "^weft: yield called outside a fiber");
   expect_abort("shutdown_from_fiber",
                "weft: fiber [0-9]+: Runtime::shutdown called from one of its own fibers");

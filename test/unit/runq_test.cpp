@@ -160,3 +160,81 @@ TEST_CASE("concurrent steals never lose or duplicate a G", "[unit][runq]") {
   for (int h : hits) total += h;
   CHECK(total == put);
 }
+
+namespace {
+
+// BackoffAs replaces the thief's back-off with `fn` (run as if by the victim's owner while the
+// thief waits) for its lifetime.
+struct BackoffAs {
+  void (*saved)(P*);
+  explicit BackoffAs(void (*fn)(P*)) : saved(runq_backoff) { runq_backoff = fn; }
+  ~BackoffAs() { runq_backoff = saved; }
+};
+
+int backoffs = 0;
+
+}  // namespace
+
+TEST_CASE("a thief waits, then takes a running P's runnext that sat there (R6)", "[unit][runq]") {
+  Fixture f;
+  backoffs = 0;
+  BackoffAs b([](P*) { ++backoffs; });
+  runqput(f.p1(), &f.gs[0], true);
+  f.p1()->status.store(PStatus::running);
+  CHECK(runqsteal(f.p0(), f.p1(), true) == &f.gs[0]);
+  CHECK(backoffs == 1);
+  CHECK(runqempty(f.p1()));
+  // An idle P's runnext is taken without waiting.
+  f.p1()->status.store(PStatus::idle);
+  runqput(f.p1(), &f.gs[1], true);
+  CHECK(runqsteal(f.p0(), f.p1(), true) == &f.gs[1]);
+  CHECK(backoffs == 1);
+  f.p1()->status.store(PStatus::idle);
+}
+
+TEST_CASE("a thief leaves the runnext of a P that put a new one meanwhile (R6)", "[unit][runq]") {
+  Fixture f;
+  static Fixture* fx;
+  fx = &f;
+  // The owner runs its runnext and readies another during the back-off (a ping-pong pair).
+  BackoffAs b([](P* victim) {
+    bool inherit;
+    CHECK(runqget(victim, &inherit) == &fx->gs[0]);
+    runqput(victim, &fx->gs[1], true);
+  });
+  runqput(f.p1(), &f.gs[0], true);
+  f.p1()->status.store(PStatus::running);
+  CHECK(runqsteal(f.p0(), f.p1(), true) == nullptr);
+  bool inherit;
+  CHECK(runqget(f.p1(), &inherit) == &f.gs[1]);  // still the owner's, and next
+  CHECK(inherit);
+  // Even when the new runnext is the same G, readied again after it ran.
+  runqput(f.p1(), &f.gs[0], true);
+  {
+    BackoffAs again([](P* victim) {
+      bool inh;
+      CHECK(runqget(victim, &inh) == &fx->gs[0]);
+      runqput(victim, &fx->gs[0], true);
+    });
+    CHECK(runqsteal(f.p0(), f.p1(), true) == nullptr);
+  }
+  CHECK(runqget(f.p1(), &inherit) == &f.gs[0]);
+  f.p1()->status.store(PStatus::idle);
+}
+
+TEST_CASE("runnext: a put into an empty runnext is a plain store, into a full one an exchange (R5)",
+          "[unit][runq]") {
+  Fixture f;
+  bool inherit;
+  runqput(f.p1(), &f.gs[0], true);  // empty: store
+  CHECK(f.p1()->runnext.load() == &f.gs[0]);
+  runqput(f.p1(), &f.gs[1], true);  // full: exchange, the old one to the tail
+  CHECK(f.p1()->runnext.load() == &f.gs[1]);
+  CHECK(runqlen(f.p1()) == 2);
+  CHECK(runqsteal(f.p0(), f.p1(), false) == &f.gs[0]);  // the kicked one is on the ring
+  CHECK(f.p1()->nextgen.load() == 2);
+  CHECK(runqget(f.p1(), &inherit) == &f.gs[1]);
+  CHECK(inherit);
+  CHECK(runqempty(f.p1()));
+  CHECK(f.p1()->runnext.load() == nullptr);
+}
