@@ -356,7 +356,11 @@ TEST_CASE(
         Mutex m;
         Cond cond;
         Chan<bool> ch(0);
-        go([&] {
+        // ch by value: the second send is this fiber's last step and may still be under way
+        // (or, under TSan + WEFT_DEBUG=migrate, the fiber may not even have resumed from it)
+        // when the iteration's ch dies; the copy keeps the channel alive for it. m and cond
+        // are not touched after lk.unlock().
+        go([&, ch] {
           std::unique_lock<Mutex> lk(m);
           ch.send(true);
           cond.wait(lk);
