@@ -103,6 +103,7 @@
 
 #include <cxxabi.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/prctl.h>
 
 #include <algorithm>
@@ -1479,7 +1480,7 @@ bool sync_can_spin(int iter) {
   M* m = tls_m;
   if (iter >= kActiveSpin || !m || !m->p) return false;
   Sched* s = m->sched;
-  static const unsigned ncpu = std::thread::hardware_concurrency();
+  static const unsigned ncpu = cpus_allowed();
   if (s->nprocs <= 1 || ncpu <= 1) return false;
   if (s->nprocs <=
       s->npidle.load(std::memory_order_relaxed) + s->nmspinning.load(std::memory_order_relaxed) + 1)
@@ -1502,10 +1503,21 @@ void throw_runtime_gone() {
   throw std::runtime_error("weft: the runtime shut down before the fiber finished");
 }
 
+// Go's getproccount; std::thread::hardware_concurrency counts every online CPU, affinity or not.
+unsigned cpus_allowed() {
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int n = CPU_COUNT(&set);
+    if (n > 0) return unsigned(n);
+  }
+  unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? n : 1;
+}
+
 Sched::Sched(const Config& c) : cfg(c) {
   long procs = c.procs;
   if (procs == 0) procs = env_int("WEFT_PROCS", 0);
-  if (procs <= 0) procs = long(std::thread::hardware_concurrency());
+  if (procs <= 0) procs = long(cpus_allowed());
   if (procs <= 0) procs = 1;
   if (procs > 1024) procs = 1024;
   nprocs = int(procs);
@@ -1522,6 +1534,7 @@ Sched::Sched(const Config& c) : cfg(c) {
     P* pp = new P;
     pp->id = i;
     pp->sched = this;
+    pp->solo = nprocs == 1;  // runq.hpp R7
     allp.push_back(pp);
   }
   // All Ps start idle; Ms are started on demand (startm) when the first G arrives.

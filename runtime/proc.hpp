@@ -55,6 +55,9 @@ std::uint32_t cheaprand();
 // rounds so far. Go's sync_runtime_canSpin.
 bool sync_can_spin(int iter);
 
+// cpus_allowed: the CPUs in this thread's affinity mask (what Config::procs = 0 uses), >= 1.
+unsigned cpus_allowed();
+
 // MCallFn runs on g0 after gp's registers are saved; it returns a G to run at once, or null to
 // schedule. Go's mcall(fn).
 using MCallFn = G* (*)(G* gp, void* arg);

@@ -108,6 +108,19 @@ void runqput(P* pp, G* gp, bool next) {
 
 G* runqget(P* pp, bool* inherit) {
   G* next = pp->runnext.load(rlx);
+  if (pp->solo) {  // R7: nobody else takes from this P
+    if (next) {
+      pp->runnext.store(nullptr, rlx);
+      *inherit = true;
+      return next;
+    }
+    *inherit = false;
+    std::uint32_t h = pp->runqhead.load(rlx);
+    if (pp->runqtail.load(rlx) == h) return nullptr;
+    G* gp = pp->runq[h % kRunqSize].load(rlx);
+    pp->runqhead.store(h + 1, rel);  // rel: runqempty/runqlen readers (sysmon, dumps)
+    return gp;
+  }
   // Only the owner puts into runnext, but thieves may clear it: CAS.
   if (next && pp->runnext.compare_exchange_strong(next, nullptr, std::memory_order_acq_rel, rlx)) {
     *inherit = true;
@@ -124,6 +137,7 @@ G* runqget(P* pp, bool* inherit) {
 }
 
 G* runqsteal(P* pp, P* p2, bool steal_runnext) {
+  if (p2->solo) fatal("runqsteal: P %d is its runtime's only P (R7)", p2->id);
   std::uint32_t t = pp->runqtail.load(rlx);
   std::uint32_t n = runqgrab(p2, pp->runq, t, steal_runnext);
   if (n == 0) return nullptr;

@@ -21,6 +21,11 @@
 //      keep readying each other and parking (a ping-pong pair) is making progress, and stealing
 //      from it would split the pair across Ps and threads. This is a heuristic only: any steal
 //      is correct, so nextgen is read and written relaxed.
+//  R7. With one P (procs = 1) there are no thieves: findrunnable steals only when nprocs > 1,
+//      always into the stealing M's own P, and a P changes owner only through acquirep/releasep
+//      (release/acquire). So a solo P's owner takes from its ring and runnext with plain stores
+//      instead of CAS: a yield or a channel hand-off at procs = 1 then needs no locked
+//      instruction for its run queue at all.
 #pragma once
 
 #include "runtime2.hpp"

@@ -208,6 +208,8 @@ struct P {
   // value is discarded, so slots are relaxed atomics (the race is benign and TSan-visible as such).
   std::atomic<std::uint32_t> runqhead{0};
   std::atomic<std::uint32_t> runqtail{0};
+  // solo: the only P of its runtime, so no thief can exist (runq.hpp R7). Set at creation.
+  bool solo = false;
   std::atomic<G*> runq[kRunqSize];
   // runnext: a G readied by the running G; it runs next and inherits the time slice.
   // atomic: put by the owner (runqput: store or exchange, runq.hpp R5), cleared by CAS by the

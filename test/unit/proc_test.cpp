@@ -1,5 +1,7 @@
 // proc_test: spawn, park/ready and yield — the transitions of the park protocol (proc.cpp P1-P3)
 // and the scheduling order Go gives them at procs = 1.
+#include <sched.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -252,9 +254,13 @@ TEST_CASE("per-spawn stack size is honoured", "[unit][proc]") {
   CHECK(big >= 1000 * 1024);
 }
 
-TEST_CASE("procs comes from Config, else WEFT_PROCS, else the hardware threads", "[unit][proc]") {
+TEST_CASE("procs comes from Config, else WEFT_PROCS, else the CPUs the process may use",
+          "[unit][proc]") {
   const char* old = std::getenv("WEFT_PROCS");
   std::string saved = old ? old : "";
+  cpu_set_t mask;
+  REQUIRE(sched_getaffinity(0, sizeof mask, &mask) == 0);
+  int allowed = CPU_COUNT(&mask);
   setenv("WEFT_PROCS", "3", 1);
   {
     Runtime rt(Config{});
@@ -265,15 +271,29 @@ TEST_CASE("procs comes from Config, else WEFT_PROCS, else the hardware threads",
   unsetenv("WEFT_PROCS");
   {
     Runtime rt(Config{});
-    CHECK(weft_test::sched_of(rt)->nprocs ==
-          int(std::max(1u, std::thread::hardware_concurrency())));
+    CHECK(weft_test::sched_of(rt)->nprocs == allowed);
   }
   setenv("WEFT_PROCS", "zero", 1);  // malformed: ignored
   {
     Runtime rt(Config{});
-    CHECK(weft_test::sched_of(rt)->nprocs ==
-          int(std::max(1u, std::thread::hardware_concurrency())));
+    CHECK(weft_test::sched_of(rt)->nprocs == allowed);
   }
+  unsetenv("WEFT_PROCS");
+  // The affinity mask, not the machine: under `taskset -c N` a runtime gets one P, as Go does.
+  int cpu = -1;
+  for (int c = 0; c < CPU_SETSIZE && cpu < 0; ++c)
+    if (CPU_ISSET(c, &mask)) cpu = c;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  REQUIRE(sched_setaffinity(0, sizeof one, &one) == 0);
+  {
+    Runtime rt(Config{});
+    CHECK(weft_test::sched_of(rt)->nprocs == 1);
+    CHECK(weft::detail::cpus_allowed() == 1u);
+  }
+  REQUIRE(sched_setaffinity(0, sizeof mask, &mask) == 0);
+  CHECK(weft::detail::cpus_allowed() == unsigned(allowed));
   if (old)
     setenv("WEFT_PROCS", saved.c_str(), 1);
   else

@@ -238,3 +238,36 @@ TEST_CASE("runnext: a put into an empty runnext is a plain store, into a full on
   CHECK(runqempty(f.p1()));
   CHECK(f.p1()->runnext.load() == nullptr);
 }
+
+TEST_CASE("a solo P (procs = 1) keeps every rule without CAS (R7)", "[unit][runq]") {
+  Sched s{weft::Config{.procs = 1}};
+  std::vector<G> gs(300);
+  P* pp = s.allp[0];
+  REQUIRE(pp->solo);
+  bool inherit = false;
+  for (int i = 0; i < 10; ++i) runqput(pp, &gs[std::size_t(i)], false);
+  runqput(pp, &gs[100], true);
+  runqput(pp, &gs[101], true);  // kicks gs[100] to the tail
+  CHECK(runqlen(pp) == 12);
+  CHECK(runqget(pp, &inherit) == &gs[101]);
+  CHECK(inherit);
+  for (int i = 0; i < 10; ++i) {
+    CHECK(runqget(pp, &inherit) == &gs[std::size_t(i)]);
+    CHECK_FALSE(inherit);
+  }
+  CHECK(runqget(pp, &inherit) == &gs[100]);
+  CHECK(runqget(pp, &inherit) == nullptr);
+  CHECK(runqempty(pp));
+  // Wrapping the ring many times, and overflowing it into the global queue.
+  for (int round = 0; round < 5; ++round) {
+    for (std::size_t i = 0; i < 200; ++i) runqput(pp, &gs[i], false);
+    for (std::size_t i = 0; i < 200; ++i) CHECK(runqget(pp, &inherit) == &gs[i]);
+  }
+  for (std::size_t i = 0; i < 257; ++i) runqput(pp, &gs[i], false);
+  CHECK(runqlen(pp) == 128);
+  std::lock_guard<Lock> lk(s.lock);
+  CHECK(s.runq.size() == 129);
+  while (pop_front(s.runq)) {
+  }
+  s.runqsize.store(0);
+}

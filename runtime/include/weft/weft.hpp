@@ -27,7 +27,8 @@ namespace weft {
 // Config: how a runtime is built. Zero means "the default" for every numeric field.
 struct Config {
   // procs: the number of Ps (Go's GOMAXPROCS). 0: the WEFT_PROCS environment variable, else the
-  // number of hardware threads.
+  // number of CPUs this process may run on (its affinity mask, as Go counts them: under
+  // `taskset -c 0` that is 1).
   unsigned procs = 0;
   // stack_size: default fiber stack size in bytes, rounded up to whole pages. 0: the build's
   // default (meson option stack_size, 128 KiB). Stacks are committed lazily: an idle fiber costs
