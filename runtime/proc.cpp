@@ -50,9 +50,10 @@
 //      another waker: the one that took the G out of the wait structure (under its lock, or by
 //      winning select_state's or a wait slot's CAS) owns it (GStatus), so goready is an owner
 //      transition like the others — a checked load and a release store, no locked instruction
-//      (Go CASes here; on the Zen 4 this runs on a locked instruction costs ~6.5 ns, a tenth of
-//      a channel hand-off). A second goready of the same G still fails the check, unless the
-//      two race, which the sudog check after every channel wake (chan.cpp C3) also reports.
+//      (Go CASes here; on the Zen 4 machines weft is measured on, a locked instruction costs
+//      ~6.5 ns, a tenth of a channel hand-off). A second goready of the same G still fails the
+//      check, unless the two race, which the sudog check after every channel wake (chan.cpp C3)
+//      also reports.
 //  P2. No wakeup is lost: a waker either runs before unlockf publishes the G (unlockf then sees
 //      the condition and returns false) or after (it finds the G and readies it).
 //  P3. goready puts the G in runnext of the caller's P (it runs next and inherits the time

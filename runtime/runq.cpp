@@ -12,17 +12,6 @@ namespace weft::detail {
 
 namespace {
 
-void runq_sleep(P*) {
-  timespec ts{0, 3000};
-  nanosleep(&ts, nullptr);
-}
-
-}  // namespace
-
-void (*runq_backoff)(P* victim) = runq_sleep;
-
-namespace {
-
 constexpr auto acq = std::memory_order_acquire;
 constexpr auto rel = std::memory_order_release;
 constexpr auto rlx = std::memory_order_relaxed;
@@ -80,14 +69,21 @@ std::uint32_t runqgrab(P* pp, std::atomic<G*>* batch, std::uint32_t batch_head,
   }
 }
 
+void runq_sleep(P*) {
+  timespec ts{0, 3000};
+  nanosleep(&ts, nullptr);
+}
+
 }  // namespace
+
+void (*runq_backoff)(P* victim) = runq_sleep;
 
 void runqput(P* pp, G* gp, bool next) {
   if (next) {
     G* old = pp->runnext.load(rlx);
     pp->nextgen.store(pp->nextgen.load(rlx) + 1, rlx);  // R6 (only the owner writes it)
     if (!old) {                                         // R5: nobody else can make it non-null
-      pp->runnext.store(gp, rel);
+      pp->runnext.store(gp, rel);  // pairs with runqgrab's acquire load (and its CAS)
       return;
     }
     old = pp->runnext.exchange(gp, std::memory_order_acq_rel);

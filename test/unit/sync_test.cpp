@@ -356,10 +356,11 @@ TEST_CASE(
         Mutex m;
         Cond cond;
         Chan<bool> ch(0);
-        // ch by value: the second send is this fiber's last step and may still be under way
-        // (or, under TSan + WEFT_DEBUG=migrate, the fiber may not even have resumed from it)
-        // when the iteration's ch dies; the copy keeps the channel alive for it. m and cond
-        // are not touched after lk.unlock().
+        // ch by value: main's select takes the second send and readies this fiber, which may
+        // not have run again when the last iteration's ch dies and the runtime shuts down;
+        // shutdown then unwinds it out of its send, which locks the channel to unlink its wait
+        // record. A fiber parked on a channel must hold a Chan of its own (chan.cpp). m and
+        // cond are not touched after lk.unlock().
         go([&, ch] {
           std::unique_lock<Mutex> lk(m);
           ch.send(true);
