@@ -1129,6 +1129,10 @@ void handoffp(Sched* s, P* pp) { handoffp_impl(s, pp); }
 std::size_t scavenge_stacks(Sched* s) {
   // The Gs below the list's low-water mark were not touched since the last pass: cold. Keep
   // kGlobalDirtyMax of the list resident regardless; release the cold rest outside the lock.
+  // scavlock: sysmon's pass and a caller's (a test, say) run one after the other, never both
+  // releasing at once — otherwise a pass could return while an earlier one's batch is still
+  // being released and not yet counted in nscavenged.
+  std::lock_guard<std::mutex> pass(s->scavlock);
   GFreeList cold;
   {
     std::lock_guard<Lock> lk(s->lock);

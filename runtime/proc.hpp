@@ -67,9 +67,14 @@ void mcall(G* gp, MCallFn fn, void* arg);
 // else the idle list. Go's handoffp.
 void handoffp(Sched* s, P* pp);
 
+// time_slices_off: while true, sysmon ends no time slice in any runtime (neither the soft
+// preempt flag nor a hog retake). For tests that check an order of events which holds only
+// while no slice ends, on machines too loaded to run them within one 10 ms slice.
+extern std::atomic<bool> time_slices_off;
+
 // scavenge_stacks returns to the kernel the stacks of free Gs that stayed unused since the last
 // call, keeping the most recently freed resident. Called by sysmon about once a second; returns
-// how many stacks it released.
+// how many stacks it released. Passes are serialized (Sched::scavlock).
 std::size_t scavenge_stacks(Sched* s);
 
 // dump_fibers_to writes every live fiber to out: id, state or wait reason, minutes waited, the

@@ -299,6 +299,9 @@ struct Sched {
   GFreeList gfree_clean;           // the same whose stacks were released (StackPool::release); lock
   std::size_t gfree_low = 0;       // smallest gfree.size() since the last scavenge; guarded by lock
   std::atomic<std::size_t> nscavenged{0};  // stacks released by scavenge_stacks, ever
+  // Held for a whole scavenge_stacks pass (taken before lock, never under it): passes do not
+  // overlap, so a pass that returns has seen every earlier pass's releases counted.
+  std::mutex scavlock;
   std::unordered_map<std::size_t, GFreeList> gfree_sized;  // other stack sizes; lock
   std::vector<M*> allm;                                    // guarded by lock
   int mcount = 0;                                          // guarded by lock

@@ -14,8 +14,10 @@
 // goready the readied G goes to the tail instead of runnext, so the chain yields to the rest of
 // the queue (this is what keeps Go's TestPingPongHog fair). If 10 ms later the slice has still
 // not ended, the G is a CPU hog that never reaches a scheduling point, and sysmon takes its P
-// away (retake_hog) so the other Gs on it run on another M; the hog runs on without a P and,
-// at its next runtime entry, finds it gone and queues itself.
+// away (retake_hog) so the other Gs on it run on another M; the hog runs on without a P. At
+// its next runtime entry it finds the P gone: a yield or park queues the hog itself (global
+// queue) and its M stops; a spawn or goready only queues the new G globally, and the hog keeps
+// its P-less M until it next yields or parks.
 //
 // Taking a P from an M that is running user code is an asymmetric Dekker protocol:
 //   M (fast side, p_enter in proc.cpp)      sysmon (slow side, retake_hog)
@@ -117,6 +119,7 @@ int retake(Sched* s, std::int64_t now, std::vector<PWatch>& watch) {
     PWatch& w = watch[std::size_t(pp->id)];
     PStatus st = pp->status.load();
     if (st == PStatus::running) {
+      if (time_slices_off.load(std::memory_order_relaxed)) continue;
       std::uint32_t t = pp->schedtick.load(std::memory_order_relaxed);
       // A new slice since we last looked — or the first look at this P: its slice starts now,
       // not at time 0 (a P just acquired, before its first schedule, was preempted at once).
@@ -238,6 +241,8 @@ void sysmon_main(Sched* s) {
 }
 
 }  // namespace
+
+std::atomic<bool> time_slices_off{false};
 
 void sysmon_start(Sched* s) { s->sysmon = std::thread(sysmon_main, s); }
 

@@ -19,6 +19,7 @@
 #include <weft/weft.hpp>
 
 #include "parkslot.hpp"
+#include "proc.hpp"
 #include "runtime2.hpp"
 
 namespace weft_test {
@@ -92,15 +93,22 @@ inline std::uint64_t preemptions(weft::Runtime& rt) { return sched_of(rt)->npree
 
 // until_unpreempted runs attempt() — which builds its own runtime, runs a scenario whose order
 // of events at procs = 1 is fixed only while no time slice ends, and returns
-// preemptions(rt) — until one attempt ran without sysmon preempting it. A loaded machine or a
-// sanitizer can stretch a scenario past the 10 ms slice; the test then checks what the last
-// attempt recorded.
+// preemptions(rt) — until one attempt ran without sysmon preempting it. A loaded machine, a
+// sanitizer or WEFT_DEBUG=migrate=1 (every switch a futex hand-off between threads, each one a
+// chance for the OS to leave the next thread waiting past the 10 ms slice) can stretch a
+// scenario past the slice; after 10 preempted attempts the rest run with time slices off
+// (detail::time_slices_off), as a machine fast enough would run them. The test then checks
+// what the last attempt recorded.
 template <class F>
 void until_unpreempted(F attempt) {
-  for (int i = 0; i < 50; ++i) {
+  struct Restore {
+    ~Restore() { weft::detail::time_slices_off.store(false); }
+  } restore;
+  for (int i = 0; i < 20; ++i) {
+    if (i == 10) weft::detail::time_slices_off.store(true);
     if (attempt() == 0) return;
   }
-  FAIL("sysmon preempted every one of 50 attempts");
+  FAIL("sysmon preempted every attempt, even with time slices off");
 }
 
 // count_waiting counts rt's fibers parked with wait reason `reason` (as the fiber dump names it:

@@ -153,3 +153,24 @@ TEST_CASE("a park cancelled after sysmon took the hog's P resumes the fiber on a
   CHECK(without_p == 0);
   CHECK(weft_test::settles(rt));
 }
+
+TEST_CASE("with time_slices_off sysmon ends no slice; turned back on, it does", "[unit][preempt]") {
+  // The test knob behind weft_test::until_unpreempted: a fiber that runs 40 ms without a
+  // scheduling point is neither flagged nor retaken while it is set.
+  Runtime rt(Config{.procs = 1});
+  std::uint64_t before = weft_test::preemptions(rt);
+  weft::detail::time_slices_off.store(true);
+  rt.block_on([] {
+    auto t0 = std::chrono::steady_clock::now();
+    volatile long spin = 0;
+    while (std::chrono::steady_clock::now() - t0 < 40ms) spin = spin + 1;
+  });
+  CHECK(weft_test::preemptions(rt) == before);
+  weft::detail::time_slices_off.store(false);
+  rt.block_on([&] {  // spins until sysmon ends the slice (a generous 10 s bound)
+    auto t0 = std::chrono::steady_clock::now();
+    while (weft_test::preemptions(rt) == before && std::chrono::steady_clock::now() - t0 < 10s) {
+    }
+  });
+  CHECK(weft_test::preemptions(rt) > before);
+}
