@@ -604,7 +604,7 @@ G* gogo(M* m, G* gp) {
   }
   eh_switch(m, nullptr, gp);
   to_user(m);
-  san::leave(&m->g0_asan_fake, gp->stack.lo, gp->stack.size, gp->tsan_fiber);
+  san::leave(&m->g0_asan_fake, gp->stack.lo, gp->stack.size, gp->tsan_fiber, gp);
   Transfer t = ctx_jump(gp->ctx, m);  // in_runtime is true again: mcall's p_enter set it
   m->curg = nullptr;
   return static_cast<G*>(t.data);
@@ -1201,7 +1201,7 @@ void mcall(G* gp, MCallFn fn, void* arg) {
   p_enter(m);  // stays "in runtime" until gogo resumes a G
   MCallReq req{gp, fn, arg};
   // A G that is exiting will never run again: ASan is told so by a null fake-stack slot.
-  san::leave(fn == goexit0 ? nullptr : &gp->asan_fake, m->g0_lo, m->g0_size, m->g0_tsan);
+  san::leave(fn == goexit0 ? nullptr : &gp->asan_fake, m->g0_lo, m->g0_size, m->g0_tsan, m);
   resumed(gp, ctx_ontop(m->g0ctx, &req, mcall_switch));
 }
 
@@ -1215,7 +1215,7 @@ void handoff(G* gp, M* m, G* next, bool inherit, const ParkReq& park) {
   }
   setgstatus(next, GStatus::runnable, GStatus::running);
   if (!inherit) tick(m->p->schedtick);
-  san::leave(&gp->asan_fake, next->stack.lo, next->stack.size, next->tsan_fiber);
+  san::leave(&gp->asan_fake, next->stack.lo, next->stack.size, next->tsan_fiber, next);
   // Resumed later by g0's gogo or by another handoff, perhaps on another M.
   resumed(gp, ctx_ontop(next->ctx, &req, handoff_commit));
 }
@@ -1605,7 +1605,7 @@ void unwind_all(Sched* s) {
       gp->m = &um;
       um.curg = gp;
       eh_switch(&um, nullptr, gp);
-      san::leave(&um.g0_asan_fake, gp->stack.lo, gp->stack.size, gp->tsan_fiber);
+      san::leave(&um.g0_asan_fake, gp->stack.lo, gp->stack.size, gp->tsan_fiber, gp);
       Transfer t = ctx_ontop(gp->ctx, &um, unwind_ontop);
       um.curg = nullptr;
       if (t.data)

@@ -29,18 +29,31 @@
 
 namespace weft::detail::san {
 
-// leave: about to switch to the stack [bottom, bottom + size) of TSan fiber `fiber`. fake_save
-// receives this context's ASan fake stack (null when this context will never run again).
-inline void leave(void** fake_save, const void* bottom, std::size_t size, void* fiber) {
+// leave: about to switch to the stack [bottom, bottom + size) of TSan fiber `fiber`, owned by
+// the heap object `owner` (the G, or the M for g0). fake_save receives this context's ASan fake
+// stack (null when this context will never run again).
+//
+// TSan: the switch must order everything before it on this fiber before everything after it on
+// the next (the scheduler's acquire of a queued G happens on g0, the G's code runs on its own
+// fiber). __tsan_switch_to_fiber(f, 0) would do that by a release and an acquire keyed on the
+// address of TSan's own fiber object; __tsan_destroy_fiber frees that object without clearing
+// the sync metadata at its address, and TSan's internal allocator reuses such addresses, so the
+// sync objects of destroyed fibers outlive them. The edge is keyed on `owner` instead, whose
+// allocation and free TSan intercepts (a delete frees its sync objects), and the switch itself
+// is told not to synchronize: the same happens-before edges, on memory with a tracked lifetime.
+inline void leave(void** fake_save, const void* bottom, std::size_t size, void* fiber,
+                  const void* owner) {
 #ifdef WEFT_ASAN
   __sanitizer_start_switch_fiber(fake_save, bottom, size);
 #else
   (void)fake_save, (void)bottom, (void)size;
 #endif
 #ifdef WEFT_TSAN
-  __tsan_switch_to_fiber(fiber, 0);
+  __tsan_release(const_cast<void*>(owner));
+  __tsan_switch_to_fiber(fiber, __tsan_switch_to_fiber_no_sync);
+  __tsan_acquire(const_cast<void*>(owner));  // now on `fiber`
 #else
-  (void)fiber;
+  (void)fiber, (void)owner;
 #endif
 }
 

@@ -81,7 +81,7 @@ bool arrived = false;
 
 // jump: a switch from `from` to `to`, bracketed for the sanitizers as proc.cpp does it.
 Transfer jump(Side& from, const Side& to, Ctx ctx, void* data) {
-  san::leave(&from.fake, to.lo, to.size, to.tsan);
+  san::leave(&from.fake, to.lo, to.size, to.tsan, &to);
   Transfer t = ctx_jump(ctx, data);
   if (!std::exchange(arrived, false)) san::arrive(from.fake);
   return t;
@@ -89,7 +89,7 @@ Transfer jump(Side& from, const Side& to, Ctx ctx, void* data) {
 
 // ontop: ctx_ontop from `from` to `to`; fn arrives on `to` (see `arrived`), `from` arrives here.
 Transfer ontop(Side& from, const Side& to, Ctx ctx, void* data, Transfer (*fn)(Transfer)) {
-  san::leave(&from.fake, to.lo, to.size, to.tsan);
+  san::leave(&from.fake, to.lo, to.size, to.tsan, &to);
   Transfer t = ctx_ontop(ctx, data, fn);
   san::arrive(from.fake);
   return t;
@@ -97,7 +97,7 @@ Transfer ontop(Side& from, const Side& to, Ctx ctx, void* data, Transfer (*fn)(T
 
 // exit_to: the last switch of a context that will never run again.
 [[noreturn]] void exit_to(const Side& to, Ctx ctx, void* data) {
-  san::leave(nullptr, to.lo, to.size, to.tsan);
+  san::leave(nullptr, to.lo, to.size, to.tsan, &to);
   ctx_jump(ctx, data);
   __builtin_trap();
 }
