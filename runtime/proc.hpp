@@ -69,7 +69,8 @@ void handoffp(Sched* s, P* pp);
 
 // time_slices_off: while true, sysmon ends no time slice in any runtime (neither the soft
 // preempt flag nor a hog retake). For tests that check an order of events which holds only
-// while no slice ends, on machines too loaded to run them within one 10 ms slice.
+// while no slice ends, on machines too loaded to run them within one 10 ms slice. sysmon reads
+// it relaxed: a flag that publishes no data has no pair; a change is seen within a tick.
 extern std::atomic<bool> time_slices_off;
 
 // scavenge_stacks returns to the kernel the stacks of free Gs that stayed unused since the last

@@ -27,6 +27,7 @@ std::mutex g_mu;               // guards g_name
 std::string g_name;            // the running test case, or empty
 std::atomic<long> g_start{0};  // its start (seconds on Clock), 0 between test cases
 
+// now_s: seconds on Clock, plus one so that a start time is never 0 (g_start's "none").
 long now_s() {
   return long(std::chrono::duration_cast<std::chrono::seconds>(Clock::now().time_since_epoch())
                   .count()) +
