@@ -1176,7 +1176,7 @@ void dump_fibers_to(Sched* s, std::FILE* out) {
                                                 : gstatus_name(st);
     std::fprintf(out, "fiber %llu [%s", static_cast<unsigned long long>(dump_load(gp->id)), what);
     std::int64_t since = dump_load(gp->wait_since);
-    if (st == GStatus::waiting && since > 0) {
+    if (st == GStatus::waiting && since != 0) {  // 0: never parked (Go: waitsince != 0)
       long minutes = long((now - since) / 60000000000LL);
       if (minutes > 0) std::fprintf(out, ", %ld minutes", minutes);
     }

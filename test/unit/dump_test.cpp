@@ -30,6 +30,8 @@ TEST_CASE("the fiber dump shows id, state, wait reason, minutes, locked thread, 
       sleep_for(std::chrono::milliseconds(1));
     }
     // Pretend fiber a has waited three and a half minutes: its wait began at park (wait_since).
+    // On a machine up for less than that (nanotime counts from boot) the value goes negative,
+    // which the dump must still read as a time, not as "never parked".
     std::lock_guard<std::mutex> lk(sched_of(rt)->allglock);
     for (weft::detail::G* gp : sched_of(rt)->allgs) {
       if (gp->status.load() == weft::detail::GStatus::waiting && !gp->lockedm) {
