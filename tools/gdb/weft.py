@@ -13,8 +13,8 @@
 #
 # How a parked fiber's stack is shown: its saved context (G::ctx) is the stack pointer where
 # the switch saved its callee-saved registers. On x86-64 SysV the block is the same for both
-# backends (boost/context's jump_x86_64_sysv_elf_gas.S, and asm/switch_x86_64_sysv_elf_gas.S
-# of -Dcontext=asm):
+# backends (asm/switch_x86_64_sysv_elf_gas.S, the default, and boost/context's
+# jump_x86_64_sysv_elf_gas.S of -Dcontext=boost):
 #     +0x00 mxcsr, x87 control word   +0x08 r12   +0x10 r13   +0x18 r14   +0x20 r15
 #     +0x28 rbx   +0x30 rbp   +0x38 return address;   the caller's rsp after return: +0x40
 # The command selects the innermost frame of the current thread, sets its registers to those
