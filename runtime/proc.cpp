@@ -624,7 +624,7 @@ Transfer mcall_switch(Transfer t) {  // runs on g0's stack
   san::arrive(gp->m->g0_asan_fake);
   MCallFn fn = r->fn;
   void* arg = r->arg;
-  gp->ctx = t.ctx;
+  set_ctx(gp, t.ctx);
   canary_check(gp, t.ctx);
   gp->lastm = gp->m;
   if (gp->m->trace) [[unlikely]]
@@ -740,7 +740,7 @@ Transfer handoff_commit(Transfer t) {
   ParkReq park = r->park;
   san::arrive(next->asan_fake);
   m->arrived = true;
-  gp->ctx = t.ctx;
+  set_ctx(gp, t.ctx);
   canary_check(gp, t.ctx);
   gp->lastm = m;
   if (m->trace) [[unlikely]] {
@@ -1292,7 +1292,7 @@ void newproc(Sched* s, G* gp, void (*invoke)(void*), void (*destroy)(void*), voi
   if (objc >= gp->stack.lo && objc < top) top = objc;  // the callable sits at the stack's top
   top = reinterpret_cast<char*>(reinterpret_cast<std::uintptr_t>(top) & ~std::uintptr_t(15));
   san::unpoison(gp->stack.lo, std::size_t(top - gp->stack.lo));  // the last user's frames
-  gp->ctx = ctx_make(top, std::size_t(top - gp->stack.lo), fiber_entry);
+  set_ctx(gp, ctx_make(top, std::size_t(top - gp->stack.lo), fiber_entry));
   StackPool::canary_arm(gp->stack);
   M* m = tls_m;
   if (m && m->sched != s) m = nullptr;

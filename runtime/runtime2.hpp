@@ -113,7 +113,9 @@ inline void dump_store(T& field, T v) {
 // G objects are type-stable: allocated in Sched::allgs and never freed while the runtime lives,
 // so a stale G* never points at unmapped memory (Go keeps its allgs forever for the same reason).
 struct G {
-  Ctx ctx = nullptr;                           // saved registers while not running
+  // ctx: its saved registers while not running. Written with set_ctx (a relaxed atomic store,
+  // a plain move): runq_prefetch reads it from a G it does not own (runq.hpp R8).
+  Ctx ctx = nullptr;
   std::atomic<GStatus> status{GStatus::idle};  // atomic: casgstatus; read racily by dumps
   WaitReason wait_reason = WaitReason::none;   // written with dump_store, read by dumps
   bool started = false;    // its function has begun running (false: fresh context)
@@ -151,6 +153,10 @@ struct G {
   // status CAS; read by the G after it runs again.
   void* readied_by = nullptr;
 };
+
+inline void set_ctx(G* gp, Ctx c) {
+  std::atomic_ref<Ctx>(gp->ctx).store(c, std::memory_order_relaxed);
+}
 
 // GRunq: the global run queue (FIFO). GFreeList: free Gs (LIFO, so the most recently used
 // stacks, still in cache, are reused first). Neither is thread-safe: its owner guards it.

@@ -271,3 +271,30 @@ TEST_CASE("a solo P (procs = 1) keeps every rule without CAS (R7)", "[unit][runq
   }
   s.runqsize.store(0);
 }
+
+TEST_CASE("runqget's prefetch peeks at the next Gs without taking or changing them (R8)",
+          "[unit][runq]") {
+  // Saved contexts pointing into a real buffer (as on a stack), null ones (never switched out),
+  // rings of one, two and three Gs (the peek stops at the tail), on a solo and a shared P.
+  alignas(64) static char stacks[8][512];
+  for (unsigned procs : {1u, 2u}) {
+    Sched s{weft::Config{.procs = procs}};
+    std::vector<G> gs(8);
+    for (std::size_t i = 0; i < gs.size(); ++i) {
+      if (i % 3 != 2) set_ctx(&gs[i], stacks[i] + 256);
+    }
+    P* pp = s.allp[0];
+    bool inherit = false;
+    for (std::size_t n = 1; n <= gs.size(); ++n) {
+      for (std::size_t i = 0; i < n; ++i) runqput(pp, &gs[i], false);
+      for (std::size_t i = 0; i < n; ++i) {
+        CHECK(runqget(pp, &inherit) == &gs[i]);
+        CHECK(runqlen(pp) == n - i - 1);
+      }
+      CHECK(runqget(pp, &inherit) == nullptr);
+    }
+    for (std::size_t i = 0; i < gs.size(); ++i) {
+      CHECK(gs[i].ctx == (i % 3 != 2 ? static_cast<Ctx>(stacks[i] + 256) : nullptr));
+    }
+  }
+}
