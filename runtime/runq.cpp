@@ -88,6 +88,9 @@ inline void runq_prefetch(P* pp, std::uint32_t h, std::uint32_t t) {
       __builtin_prefetch(sp, 1);
       __builtin_prefetch(sp + 63, 1);
     }
+    // An unguarded stack's canary (below its lowest byte), checked when the G switches out.
+    // G::stack is written only before the G is first published, so this read does not race.
+    if (!g1->stack.guarded) __builtin_prefetch(g1->stack.lo - 8);
   }
   if (n > kGAhead) {
     const char* g2 = reinterpret_cast<const char*>(pp->runq[(h + kGAhead) % kRunqSize].load(rlx));

@@ -29,7 +29,8 @@
 //  R8. Prefetch hints: after the owner takes slot h from its ring, it peeks at slots h+1 and
 //      h+2 (only if below the tail it read) without owning them, and prefetches what switching to
 //      them touches first: the G of h+2, and for h+1 the stack lines around its saved context
-//      (G::ctx, read with a relaxed load; its G was prefetched one take earlier). A thief may
+//      (G::ctx, read with a relaxed load; its G was prefetched one take earlier) and, for an
+//      unguarded stack, the line of its canary (checked when it switches out). A thief may
 //      take and run those Gs meanwhile; Gs are type-stable (never freed while the runtime
 //      lives) and a prefetch never faults, so a stale peek costs a wasted prefetch and nothing
 //      else. Fresh and long-parked fibers have cold stacks: without this, the first load of a
