@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <new>
 
 #include "debug.hpp"
 
@@ -193,8 +194,19 @@ std::uint32_t runqlen(P* pp) {
   return t - h + (pp->runnext.load(rlx) ? 1 : 0);
 }
 
+void GQueue::grow() {
+  std::size_t cap = cap_ == 0 ? kRunqSize : 2 * cap_;
+  G** buf = new (std::nothrow) G*[cap];
+  if (!buf) fatal("out of memory: the global run queue cannot grow to %zu fibers", cap);
+  for (std::size_t i = 0; i < n_; ++i) buf[i] = buf_[(head_ + i) & (cap_ - 1)];
+  delete[] buf_;
+  buf_ = buf;
+  cap_ = cap;
+  head_ = 0;
+}
+
 void globrunqput(Sched* s, G* gp) {
-  s->runq.push_back(*gp);
+  s->runq.push_back(gp);
   s->runqsize.store(s->runq.size(), rlx);
 }
 

@@ -298,3 +298,32 @@ TEST_CASE("runqget's prefetch peeks at the next Gs without taking or changing th
     }
   }
 }
+
+TEST_CASE("the global queue stays FIFO while it wraps around and grows", "[unit][runq]") {
+  // A ring of G pointers that doubles when full: grow with the head in the middle of the ring
+  // (the wrapped part must come out in order), then drain and refill.
+  std::vector<G> gs(2000);
+  GQueue q;
+  CHECK(q.empty());
+  CHECK(pop_front(q) == nullptr);
+  std::size_t next_in = 0, next_out = 0;
+  auto put = [&](std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) q.push_back(&gs[next_in++]);
+  };
+  auto take = [&](std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) REQUIRE(pop_front(q) == &gs[next_out++]);
+  };
+  put(200);
+  take(150);  // head at 150 of 256
+  put(200);   // wraps: 250 queued
+  put(300);   // grows twice with the head mid-ring: 550 queued
+  CHECK(q.size() == 550);
+  take(550);
+  CHECK(q.empty());
+  put(1000);
+  take(999);
+  CHECK(q.size() == 1);
+  take(1);
+  CHECK(pop_front(q) == nullptr);
+  CHECK(next_in == 1700);
+}
