@@ -83,7 +83,7 @@ inline void runq_prefetch(P* pp, std::uint32_t h, std::uint32_t t) {
   std::uint32_t n = t - h;
   if (n > kCtxAhead) {
     G* g1 = pp->runq[(h + kCtxAhead) % kRunqSize].load(rlx);
-    if (Ctx c = std::atomic_ref<Ctx>(g1->ctx).load(rlx)) {
+    if (Ctx c = dump_load(g1->ctx)) {
       const char* sp = static_cast<const char*>(c);
       __builtin_prefetch(sp - 64, 1);
       __builtin_prefetch(sp, 1);

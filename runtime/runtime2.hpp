@@ -99,7 +99,8 @@ using SchedHook = bi::slist_member_hook<bi::link_mode<bi::normal_link>>;
 // wait_reason, wait_since, lockedm) are written by their G and read racily by the dump, which
 // cannot stop the G from running again while it looks. Relaxed atomic accesses through
 // std::atomic_ref keep that race defined (the dump may show a stale value, never a torn one); they
-// compile to plain moves.
+// compile to plain moves. G::ctx uses them too (set_ctx), for runq_prefetch's hint (runq.hpp R8).
+// These are hints only: no such access publishes data, so none has a pair.
 template <class T>
 inline T dump_load(const T& field) {
   return std::atomic_ref<T>(const_cast<T&>(field)).load(std::memory_order_relaxed);
@@ -153,9 +154,7 @@ struct G {
   void* readied_by = nullptr;
 };
 
-inline void set_ctx(G* gp, Ctx c) {
-  std::atomic_ref<Ctx>(gp->ctx).store(c, std::memory_order_relaxed);
-}
+inline void set_ctx(G* gp, Ctx c) { dump_store(gp->ctx, c); }
 
 // GQueue: the global run queue (FIFO), a growable ring of G pointers. An array rather than a
 // list linked through the Gs (Go's gQueue): taking a batch then reads consecutive pointers

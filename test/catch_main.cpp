@@ -44,7 +44,11 @@ void dump_stacks() {
     dup2(2, 1);
     execlp("gdb", "gdb", "-p", pid, "-batch", "-nx", "-ex", "thread apply all bt 25",
            static_cast<char*>(nullptr));
-    std::fprintf(stderr, "weft test watchdog: gdb is not installed; no stacks\n");
+    // The child of a multithreaded process may call only async-signal-safe functions: another
+    // thread may have held stdio's lock at the fork.
+    static const char msg[] = "weft test watchdog: gdb is not installed; no stacks\n";
+    ssize_t unused = write(2, msg, sizeof msg - 1);
+    (void)unused;
     _exit(127);
   }
   if (child > 0) {

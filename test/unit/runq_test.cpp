@@ -275,7 +275,7 @@ TEST_CASE("a solo P (procs = 1) keeps every rule without CAS (R7)", "[unit][runq
 TEST_CASE("runqget's prefetch peeks at the next Gs without taking or changing them (R8)",
           "[unit][runq]") {
   // Saved contexts pointing into a real buffer (as on a stack), null ones (never switched out),
-  // rings of one, two and three Gs (the peek stops at the tail), on a solo and a shared P.
+  // rings of one to eight Gs (the peek stops at the tail), on a solo and a shared P.
   alignas(64) static char stacks[8][512];
   for (unsigned procs : {1u, 2u}) {
     Sched s{weft::Config{.procs = procs}};
