@@ -16,7 +16,8 @@ namespace {
 
 constexpr std::uint32_t kBlock = Netpoll::kPollBlock;  // pollDescs per cache block
 
-constexpr std::uint32_t kInfoClosing = 1, kInfoEvErr = 2, kInfoRdExpired = 4, kInfoWdExpired = 8;
+constexpr std::uint32_t kInfoClosing = 1, kInfoEvErr = 2, kInfoRdExpired = 4, kInfoWdExpired = 8,
+                        kInfoNoDrain = 16;
 
 // publish_info stores pd's error state into pd->info; pd->lock held.
 void publish_info(PollDesc* pd) {
@@ -25,13 +26,13 @@ void publish_info(PollDesc* pd) {
   if (pd->everr) v |= kInfoEvErr;
   if (pd->rd < 0) v |= kInfoRdExpired;
   if (pd->wd < 0) v |= kInfoWdExpired;
+  if (pd->nodrain) v |= kInfoNoDrain;
   pd->info.store(v);
 }
 
 std::atomic<std::uintptr_t>& sema(PollDesc* pd, int mode) { return mode == 'r' ? pd->rg : pd->wg; }
 
-PollErr netpollcheckerr(PollDesc* pd, int mode) {
-  std::uint32_t info = pd->info.load();
+PollErr checkerr(std::uint32_t info, int mode) {
   if (info & kInfoClosing) return PollErr::closing;
   if ((mode == 'r' && (info & kInfoRdExpired)) || (mode == 'w' && (info & kInfoWdExpired))) {
     return PollErr::timeout;
@@ -40,6 +41,8 @@ PollErr netpollcheckerr(PollDesc* pd, int mode) {
   if (mode == 'r' && (info & kInfoEvErr)) return PollErr::not_pollable;
   return PollErr::none;
 }
+
+PollErr netpollcheckerr(PollDesc* pd, int mode) { return checkerr(pd->info.load(), mode); }
 
 // netpollblockcommit is the unlockf: pdWait -> G*, unless the word moved meanwhile (P2).
 bool netpollblockcommit(G* gp, void* arg) {
@@ -163,7 +166,8 @@ Netpoll::~Netpoll() {
   for (std::uint32_t b = 0; b < n; ++b) delete[] blocks[b].load();
 }
 
-void netpollready(std::vector<G*>& ready, PollDesc* pd, int mode, std::uint32_t fdseq, bool everr) {
+void netpollready(std::vector<G*>& ready, PollDesc* pd, int mode, std::uint32_t fdseq, bool everr,
+                  bool nodrain) {
   G* rg = nullptr;
   G* wg = nullptr;
   {
@@ -171,9 +175,10 @@ void netpollready(std::vector<G*>& ready, PollDesc* pd, int mode, std::uint32_t 
     // reopen (poll_open bumps fdseq under it): a stale event never reaches a new fd (N5).
     std::lock_guard<Lock> lk(pd->lock);
     if (pd->fdseq.load(std::memory_order_relaxed) != fdseq || pd->closing) return;
-    if (everr) {
-      pd->everr = true;
-      publish_info(pd);
+    if (everr != pd->everr || (nodrain && !pd->nodrain)) {
+      pd->everr = everr;  // each event sets or clears it (Go's setEventErr)
+      pd->nodrain = pd->nodrain || nodrain;
+      publish_info(pd);  // N6: before rg moves below
     }
     if (mode == 'r' || mode == 'r' + 'w') rg = netpollunblock(pd, 'r', true);
     if (mode == 'w' || mode == 'r' + 'w') wg = netpollunblock(pd, 'w', true);
@@ -193,6 +198,7 @@ PollDesc* poll_open(Sched* s, int fd, std::error_code& err) {
     pd->fd = fd;
     pd->closing = false;
     pd->everr = false;
+    pd->nodrain = false;
     pd->fdseq.fetch_add(1, std::memory_order_relaxed);  // N5: older events are stale now
     ++pd->rseq;
     ++pd->wseq;
@@ -226,6 +232,20 @@ PollErr poll_reset(PollDesc* pd, int mode) {
     pd->rg.store(0);
   } else if (mode == 'w') {
     pd->wg.store(0);
+  }
+  return PollErr::none;
+}
+
+PollErr poll_prepare_read(PollDesc* pd, bool drained) {
+  std::uint32_t info = pd->info.load();  // seq_cst: N6's pairing with publish_info
+  if (PollErr e = checkerr(info, 'r'); e != PollErr::none) return e;
+  if (!drained || (info & kInfoNoDrain)) {
+    pd->rg.store(0);  // poll_reset: the system call comes first, stale readiness is noise
+    return PollErr::none;
+  }
+  // D1: only an edge after the short read can make the fd readable; pdReady may be that edge.
+  while (!netpollblock(pd, 'r', false)) {
+    if (PollErr e = netpollcheckerr(pd, 'r'); e != PollErr::none) return e;
   }
   return PollErr::none;
 }

@@ -33,6 +33,10 @@
 //      closed fd whose number (and pollDesc) was reused is dropped, even one fetched by a
 //      poller before the close and delivered after the reopen (Go #59545).
 //      Stale deadline timers carry rseq/wseq, bumped by every deadline change and close.
+//  N6. nodrain (net/fd.hpp D1-D5): once a harvest for the fd reports EPOLLPRI, EPOLLRDHUP,
+//      EPOLLHUP or EPOLLERR, netpollready sets pd->nodrain and publishes it in info (under
+//      lock, seq_cst) before it touches rg; it stays set until the fd is closed and the pollDesc
+//      reopened. A reader that finds it set reads as Go does (poll_reset, then the system call).
 //
 // pollDescs are type-stable: allocated from a per-runtime cache in blocks, never returned to
 // the OS while the runtime lives (a late event or timer may still look at a closed one).
@@ -80,14 +84,15 @@ struct PollDesc {
   std::uint32_t index = 0;              // in the cache; fixed
   std::atomic<std::uint32_t> fdseq{0};  // bumped at each open (N5); read by the poller
   bool closing = false;
-  bool everr = false;                        // the poller saw EPOLLERR
+  bool everr = false;                        // the last event was EPOLLERR alone
+  bool nodrain = false;                      // N6: the poller saw EPOLLPRI / RDHUP / HUP / ERR
   std::int64_t rd = 0, wd = 0;               // deadlines: 0 none, < 0 expired, else nanotime
   std::uintptr_t rseq = 0, wseq = 0;         // N5 for deadline timers
   Timer rt, wt;                              // the deadline timers
   std::atomic<std::uintptr_t> rg{0}, wg{0};  // the semaphores (table above)
-  // info: closing / everr / rd expired / wd expired, published (seq_cst) under lock after every
-  // change, read without it by netpollcheckerr. seq_cst on both sides is the Dekker pairing of
-  // "blocker: rg = pdWait, then read info" with "unblocker: publish info, then read rg" (N4).
+  // info: closing / everr / rd expired / wd expired / nodrain, published (seq_cst) under lock after
+  // every change, read without it by netpollcheckerr. seq_cst on both sides is the Dekker pairing
+  // of "blocker: rg = pdWait, then read info" with "unblocker: publish info, then read rg" (N4).
   std::atomic<std::uint32_t> info{0};
   bi::slist_member_hook<> free_hook;  // the cache's free list; guarded by Netpoll::cache_lock
 };
@@ -129,9 +134,12 @@ void netpoll(Sched* s, std::int64_t delay, std::vector<G*>& ready);
 void netpollbreak(Sched* s);
 
 // ---- generic (netpoll.cpp) ----
-// netpollready records readiness for mode 'r', 'w' or 'r'+'w' (and EPOLLERR, as everr) and
-// collects the woken Gs — unless the event is stale: its fdseq is not pd's any more (N5).
-void netpollready(std::vector<G*>& ready, PollDesc* pd, int mode, std::uint32_t fdseq, bool everr);
+// netpollready records readiness for mode 'r', 'w' or 'r'+'w' (everr: the event was EPOLLERR
+// alone, set or cleared by each event as in Go; nodrain: any of EPOLLPRI / RDHUP / HUP / ERR,
+// N6) and collects the woken Gs — unless the event is
+// stale: its fdseq is not pd's any more (N5).
+void netpollready(std::vector<G*>& ready, PollDesc* pd, int mode, std::uint32_t fdseq, bool everr,
+                  bool nodrain);
 
 // ---- the seam net/ uses (Go's runtime_poll*) ----
 // poll_open registers fd; on failure returns null and sets err.
@@ -140,6 +148,11 @@ PollDesc* poll_open(Sched* s, int fd, std::error_code& err);
 void poll_close(Sched* s, PollDesc* pd);
 // poll_reset prepares a read ('r') or write ('w'): clears stale readiness' error state.
 PollErr poll_reset(PollDesc* pd, int mode);
+// poll_prepare_read prepares a read: poll_reset(pd, 'r') if !drained; if drained (the last
+// read on this stream came back short, net/fd.hpp D1-D5) it keeps any pdReady and waits for
+// readiness as poll_wait does — unless the poller has seen nodrain (N6), when it falls back to
+// poll_reset. Errors as poll_reset / poll_wait.
+PollErr poll_prepare_read(PollDesc* pd, bool drained);
 // poll_wait parks the calling fiber until fd is ready for mode, or the deadline passes, or the
 // descriptor is closed.
 PollErr poll_wait(PollDesc* pd, int mode);

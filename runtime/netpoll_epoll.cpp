@@ -49,7 +49,8 @@ void netpollfini(Sched* s) {
 
 int netpollopen(Sched* s, int fd, PollDesc* pd) {
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
+  // EPOLLPRI: TCP urgent data, which can stop a read short with more to read (N6).
+  ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLPRI | EPOLLET;
   ev.data.u64 = tag(pd);
   return epoll_ctl(s->netpoll.epfd, EPOLL_CTL_ADD, fd, &ev) == 0 ? 0 : errno;
 }
@@ -98,11 +99,14 @@ void netpoll(Sched* s, std::int64_t delay, std::vector<G*>& ready) {
     PollDesc* pd = np.at(std::uint32_t(ev.data.u64));
     if (!pd) continue;
     int mode = 0;
-    if (ev.events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) mode += 'r';
+    if (ev.events & (EPOLLIN | EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) mode += 'r';
     if (ev.events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) mode += 'w';
     if (mode == 0) continue;
     // N5: netpollready drops it if the descriptor was closed (and maybe reused) since.
-    netpollready(ready, pd, mode, std::uint32_t(ev.data.u64 >> 32), ev.events & EPOLLERR);
+    // everr only for EPOLLERR alone, as Go: with readiness beside it (a reset: IN, HUP, ERR)
+    // the system call reports the error itself, ECONNRESET rather than "not pollable".
+    netpollready(ready, pd, mode, std::uint32_t(ev.data.u64 >> 32), ev.events == EPOLLERR,
+                 ev.events & (EPOLLPRI | EPOLLRDHUP | EPOLLHUP | EPOLLERR));
   }
 }
 

@@ -208,7 +208,7 @@ def main():
             os.killpg(server.pid, signal.SIGKILL)  # its own session: nothing else is in it
         server.wait()
     for name, value, unit in rows:
-        print(f"name={name} value={value:.1f} unit={unit}")
+        print(f"name={name} value={value:.2f} unit={unit}")
 
 
 if __name__ == "__main__":

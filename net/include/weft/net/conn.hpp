@@ -27,7 +27,8 @@ namespace weft::net {
 
 namespace detail {
 struct NetFD;
-}
+struct ConnAccess;  // defined where the internals are needed (weft's tests), nowhere else
+}  // namespace detail
 
 // time_point: deadlines are steady_clock instants (weft::time_point).
 using time_point = std::chrono::steady_clock::time_point;
@@ -76,6 +77,7 @@ class Conn {
   explicit operator bool() const { return fd_ != nullptr; }
 
  private:
+  friend struct detail::ConnAccess;
   std::shared_ptr<detail::NetFD> fd_;
 };
 
