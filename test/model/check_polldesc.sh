@@ -3,27 +3,7 @@
 # spin) and a C compiler: the safety run (assertions, invalid end states = lost wakeups) and the
 # liveness run (ltl waiter_finishes under weak fairness) must find no error, and the mutant
 # without the park commit's CAS must be caught (so the model is not vacuous).
-set -euo pipefail
-model=$(realpath "$1")
-command -v spin >/dev/null 2>&1 || { echo "spin not installed: skipped"; exit 77; }
-cc=${CC:-cc}
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-cd "$tmp"
-
-# pan SPIN_FLAGS -- CC_FLAGS -- PAN_FLAGS: build a verifier and run it; prints its report.
-pan() {
-  local sflags=() cflags=() pflags=()
-  while [ "$1" != -- ]; do sflags+=("$1"); shift; done; shift
-  while [ "$1" != -- ]; do cflags+=("$1"); shift; done; shift
-  pflags=("$@")
-  rm -f pan pan.* ./*.trail
-  spin "${sflags[@]}" -a "$model" >/dev/null
-  "$cc" -O2 -w "${cflags[@]}" -o pan pan.c
-  ./pan "${pflags[@]}" 2>&1 || true
-}
-
-errors() { sed -n 's/.*errors: \([0-9]*\).*/\1/p' <<<"$1" | head -n 1; }
+source "$(dirname "${BASH_SOURCE[0]}")/spin.sh" "$1"
 
 fail=0
 out=$(pan -- -DNOCLAIM -- -m1000000)
