@@ -536,6 +536,21 @@ std::int64_t live_count(Sched* s) {
 
 // ---- G allocation ----
 
+namespace {
+
+// gfree_prefetch: the next G a spawn on this P will take, prefetched for writing (newg and
+// newproc write its first three lines) while the current spawn goes on.
+inline void gfree_prefetch(const GStack& l) {
+  if (G* next = l.top()) {
+    const char* p = reinterpret_cast<const char*>(next);
+    __builtin_prefetch(p, 1);
+    __builtin_prefetch(p + 64, 1);
+    __builtin_prefetch(p + 128, 1);
+  }
+}
+
+}  // namespace
+
 // gfget takes a free G whose stack is of class cls: from the caller's P when it has one in s,
 // else from the global lists, preferring Gs whose stacks are still resident.
 G* gfget(Sched* s, std::size_t cls) {
@@ -543,25 +558,27 @@ G* gfget(Sched* s, std::size_t cls) {
   P* pp = (m && m->sched == s) ? m->p : nullptr;
   if (cls == s->stack_size && pp) {
     if (pp->gfree.empty()) {
+      // Refill half the P's cache: released stacks first, so that resident ones (on top) are
+      // reused before them.
       std::lock_guard<Lock> lk(s->lock);
-      while (pp->gfree.size() < kPGfreeMax / 2) {
-        G* gp = pop_front(s->gfree);
-        if (!gp) gp = pop_front(s->gfree_clean);
-        if (!gp) break;
-        pp->gfree.push_front(*gp);
-      }
+      std::size_t want = kPGfreeMax / 2;
+      std::size_t dirty = std::min(want, s->gfree.size());
+      pp->gfree.take_top(s->gfree_clean, std::min(want - dirty, s->gfree_clean.size()));
+      pp->gfree.take_top(s->gfree, dirty);
       s->gfree_low = std::min(s->gfree_low, s->gfree.size());
     }
-    return pop_front(pp->gfree);
+    G* gp = pp->gfree.pop();
+    gfree_prefetch(pp->gfree);
+    return gp;
   }
   std::lock_guard<Lock> lk(s->lock);
   if (cls == s->stack_size) {
-    G* gp = pop_front(s->gfree);
+    G* gp = s->gfree.pop();
     s->gfree_low = std::min(s->gfree_low, s->gfree.size());
-    return gp ? gp : pop_front(s->gfree_clean);
+    return gp ? gp : s->gfree_clean.pop();
   }
   auto it = s->gfree_sized.find(cls);
-  return it == s->gfree_sized.end() ? nullptr : pop_front(it->second);
+  return it == s->gfree_sized.end() ? nullptr : it->second.pop();
 }
 
 // gfput_global puts a free G on the global lists; Sched::lock must be held. Default-size Gs
@@ -570,23 +587,23 @@ G* gfget(Sched* s, std::size_t cls) {
 // does not ratchet after a burst of fibers and a burst does not churn madvise and page faults.
 void gfput_global(Sched* s, G* gp) {
   if (gp->stack.cls == s->stack_size) {
-    s->gfree.push_front(*gp);
+    s->gfree.push(gp);
     return;
   }
-  GFreeList& l = s->gfree_sized[gp->stack.cls];
+  GStack& l = s->gfree_sized[gp->stack.cls];
   if (l.size() >= kGlobalDirtyMax / 64) StackPool::release(gp->stack);
-  l.push_front(*gp);
+  l.push(gp);
 }
 
-// gfput returns a dead G (with its stack) to the caller's P, spilling half to the global lists
-// when the P holds too many.
+// gfput returns a dead G (with its stack) to the caller's P; when the P holds too many, the
+// older half (the colder stacks) goes to the global lists.
 void gfput(Sched* s, P* pp, G* gp) {
   setgstatus(gp, GStatus::dead, GStatus::idle);
   if (gp->stack.cls == s->stack_size && pp) {
-    pp->gfree.push_front(*gp);
+    pp->gfree.push(gp);
     if (pp->gfree.size() < kPGfreeMax) return;
     std::lock_guard<Lock> lk(s->lock);
-    while (pp->gfree.size() > kPGfreeMax / 2) gfput_global(s, pop_front(pp->gfree));
+    s->gfree.take_bottom(pp->gfree, pp->gfree.size() - kPGfreeMax / 2);
     return;
   }
   std::lock_guard<Lock> lk(s->lock);
@@ -1133,28 +1150,21 @@ std::size_t scavenge_stacks(Sched* s) {
   // releasing at once — otherwise a pass could return while an earlier one's batch is still
   // being released and not yet counted in nscavenged.
   std::lock_guard<std::mutex> pass(s->scavlock);
-  GFreeList cold;
+  GStack cold;
   {
     std::lock_guard<Lock> lk(s->lock);
     std::size_t keep =
         std::max(kGlobalDirtyMax, s->gfree.size() - std::min(s->gfree.size(), s->gfree_low));
-    if (s->gfree.size() > keep) {
-      std::size_t n = s->gfree.size() - keep;
-      auto before_first = s->gfree.begin();
-      std::advance(before_first, keep - 1);
-      auto last = before_first;
-      std::advance(last, n);
-      // (before_first, last] — slist's range is closed at its end.
-      cold.splice_after(cold.before_begin(), s->gfree, before_first, last, n);
-    }
+    // The bottom of the stack is where the Gs untouched since the last pass are.
+    if (s->gfree.size() > keep) cold.take_bottom(s->gfree, s->gfree.size() - keep);
     s->gfree_low = s->gfree.size();
   }
   std::size_t n = cold.size();
   if (n == 0) return 0;
-  for (G& g : cold) StackPool::release(g.stack);
+  for (G* gp : cold) StackPool::release(gp->stack);
   s->nscavenged.fetch_add(n, std::memory_order_relaxed);
   std::lock_guard<Lock> lk(s->lock);
-  while (G* gp = pop_front(cold)) s->gfree_clean.push_front(*gp);
+  s->gfree_clean.take_top(cold, n);
   return n;
 }
 

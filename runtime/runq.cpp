@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <cstring>
 #include <new>
 
 #include "debug.hpp"
@@ -203,6 +204,35 @@ void GQueue::grow() {
   buf_ = buf;
   cap_ = cap;
   head_ = 0;
+}
+
+// GStack's out-of-line parts (runtime2.hpp).
+void GStack::grow(std::size_t need) {
+  std::size_t cap = cap_ == 0 ? 64 : cap_;  // a P's cache holds up to 64 (proc.cpp)
+  while (cap < need) cap *= 2;
+  G** buf = new (std::nothrow) G*[cap];
+  if (!buf) fatal("out of memory: a free-fiber list cannot grow to %zu fibers", cap);
+  if (n_ != 0) std::memcpy(buf, buf_, n_ * sizeof(G*));
+  delete[] buf_;
+  buf_ = buf;
+  cap_ = cap;
+}
+
+void GStack::take_top(GStack& from, std::size_t n) {
+  if (n == 0) return;
+  if (n_ + n > cap_) grow(n_ + n);
+  std::memcpy(buf_ + n_, from.buf_ + from.n_ - n, n * sizeof(G*));
+  n_ += n;
+  from.n_ -= n;
+}
+
+void GStack::take_bottom(GStack& from, std::size_t n) {
+  if (n == 0) return;
+  if (n_ + n > cap_) grow(n_ + n);
+  std::memcpy(buf_ + n_, from.buf_, n * sizeof(G*));
+  n_ += n;
+  from.n_ -= n;
+  std::memmove(from.buf_, from.buf_ + n, from.n_ * sizeof(G*));
 }
 
 void globrunqput(Sched* s, G* gp) {

@@ -93,7 +93,6 @@ struct FiberFn {
 };
 
 namespace bi = boost::intrusive;
-using SchedHook = bi::slist_member_hook<bi::link_mode<bi::normal_link>>;
 
 // dump_load / dump_store: the fields a fiber dump reads from another thread (id, spawn site,
 // wait_reason, wait_since, lockedm) are written by their G and read racily by the dump, which
@@ -125,7 +124,6 @@ struct G {
   Stack stack;             // the stack it runs on (kept across reuse when default-sized)
   M* m = nullptr;          // the M running it (valid while running)
   Sched* sched = nullptr;  // its runtime; fixed for the G's life
-  SchedHook free_hook;     // P::gfree (its owner) or Sched's free lists (Sched::lock)
   FiberFn fn;
   std::int64_t wait_since = 0;  // nanotime() at park, for dumps (dump_store)
   const char* spawn_file = "";  // std::source_location of the go()/spawn() call
@@ -191,19 +189,41 @@ class GQueue {
   std::size_t n_ = 0;
 };
 
-// GFreeList: free Gs (LIFO, so the most recently used stacks, still in cache, are reused
-// first). Not thread-safe: its owner guards it.
-using GFreeList = bi::slist<G, bi::member_hook<G, SchedHook, &G::free_hook>,
-                            bi::constant_time_size<true>, bi::size_type<std::size_t>>;
+// GStack: free Gs, LIFO (the most recently used stacks, still in cache, are reused first), as
+// a growable array of G pointers rather than a list linked through the Gs: moving a batch
+// between a P and the global lists, or the cold bottom to the scavenger, copies pointers
+// instead of chasing a link through each (cold) G, and the next G to reuse is known without
+// touching the one taken, so gfget can prefetch it. It doubles when full and never shrinks.
+// Not thread-safe: its owner guards it; out of memory is fatal.
+class GStack {
+ public:
+  GStack() = default;
+  GStack(const GStack&) = delete;
+  GStack& operator=(const GStack&) = delete;
+  ~GStack() { delete[] buf_; }
+  bool empty() const { return n_ == 0; }
+  std::size_t size() const { return n_; }
+  void push(G* gp) {
+    if (n_ == cap_) grow(n_ + 1);
+    buf_[n_++] = gp;
+  }
+  G* pop() { return n_ == 0 ? nullptr : buf_[--n_]; }
+  G* top() const { return n_ == 0 ? nullptr : buf_[n_ - 1]; }  // the next pop's, or null
+  // take_top moves the n topmost Gs of from (n <= from.size()) onto this one, in order.
+  void take_top(GStack& from, std::size_t n);
+  // take_bottom moves the n oldest Gs of from (n <= from.size()) onto this one, in order.
+  void take_bottom(GStack& from, std::size_t n);
+  G* const* begin() const { return buf_; }
+  G* const* end() const { return buf_ + n_; }
 
-// pop_front unlinks and returns a list's first G, or null when it is empty.
-template <class List>
-G* pop_front(List& l) {
-  if (l.empty()) return nullptr;
-  G* gp = &l.front();
-  l.pop_front();
-  return gp;
-}
+ private:
+  void grow(std::size_t need);  // proc.cpp
+  G** buf_ = nullptr;
+  std::size_t cap_ = 0;
+  std::size_t n_ = 0;
+};
+
+// pop_front removes and returns the queue's first G, or null when it is empty.
 inline G* pop_front(GQueue& q) { return q.pop_front(); }
 
 enum class PStatus : std::uint32_t {
@@ -258,7 +278,7 @@ struct P {
   std::atomic<std::uint32_t> nextgen{0};
 
   // Dead Gs with default-size stacks, ready for reuse. Owned by the M holding this P.
-  alignas(64) GFreeList gfree;
+  alignas(64) GStack gfree;
 
   // goid batch (Go's goidcache): ids [goidcache, goidcacheend) are this P's to hand out.
   std::uint64_t goidcache = 0, goidcacheend = 0;  // owned by the M holding this P
@@ -333,17 +353,17 @@ struct Sched {
   P* pidle = nullptr;              // idle Ps; guarded by lock
   std::atomic<int> npidle{0};      // written under lock; read racily by wakep
   std::atomic<int> nmspinning{0};  // seq_cst: see "spinning" in proc.cpp's top comment
-  GFreeList gfree;                 // free Gs with default-size, resident stacks; guarded by lock
-  GFreeList gfree_clean;           // the same whose stacks were released (StackPool::release); lock
+  GStack gfree;                    // free Gs with default-size, resident stacks; guarded by lock
+  GStack gfree_clean;              // the same whose stacks were released (StackPool::release); lock
   std::size_t gfree_low = 0;       // smallest gfree.size() since the last scavenge; guarded by lock
   std::atomic<std::size_t> nscavenged{0};  // stacks released by scavenge_stacks, ever
   // Held for a whole scavenge_stacks pass (taken before lock, never under it): passes do not
   // overlap, so a pass that returns has seen every earlier pass's releases counted.
   std::mutex scavlock;
-  std::unordered_map<std::size_t, GFreeList> gfree_sized;  // other stack sizes; lock
-  std::vector<M*> allm;                                    // guarded by lock
-  int mcount = 0;                                          // guarded by lock
-  std::atomic<bool> stopping{false};                       // set once by shutdown
+  std::unordered_map<std::size_t, GStack> gfree_sized;  // other stack sizes; lock
+  std::vector<M*> allm;                                 // guarded by lock
+  int mcount = 0;                                       // guarded by lock
+  std::atomic<bool> stopping{false};                    // set once by shutdown
   int max_threads = 10000;  // Config::max_threads (Go's maxmcount); fixed after construction
 
   // sysmon (sysmon.cpp): its thread, its wakeup word (futex), and the coarse clock it keeps.

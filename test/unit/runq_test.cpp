@@ -327,3 +327,40 @@ TEST_CASE("the global queue stays FIFO while it wraps around and grows", "[unit]
   CHECK(pop_front(q) == nullptr);
   CHECK(next_in == 1700);
 }
+
+TEST_CASE("GStack: LIFO through growth; batches keep their order from either end", "[unit][runq]") {
+  std::vector<G> gs(400);
+  GStack a;
+  CHECK(a.empty());
+  CHECK(a.pop() == nullptr);
+  CHECK(a.top() == nullptr);
+  for (int i = 0; i < 300; ++i) a.push(&gs[std::size_t(i)]);  // grows from 64 past 256
+  CHECK(a.size() == 300);
+  CHECK(a.top() == &gs[299]);
+  REQUIRE(a.pop() == &gs[299]);  // LIFO: the most recently freed first
+  // take_top moves the newest n, in order: b's top is a's old top.
+  GStack b;
+  b.push(&gs[399]);
+  b.take_top(a, 32);  // a held 0..298: b gets 267..298 above 399
+  CHECK(a.size() == 267);
+  CHECK(b.size() == 33);
+  for (int i = 298; i >= 267; --i) REQUIRE(b.pop() == &gs[std::size_t(i)]);
+  REQUIRE(b.pop() == &gs[399]);
+  // take_bottom moves the oldest n, in order, and the rest slides down intact.
+  b.take_bottom(a, 100);  // b gets 0..99; a keeps 100..266
+  CHECK(a.size() == 167);
+  CHECK(b.size() == 100);
+  for (int i = 99; i >= 0; --i) REQUIRE(b.pop() == &gs[std::size_t(i)]);
+  for (int i = 266; i >= 100; --i) REQUIRE(a.pop() == &gs[std::size_t(i)]);
+  CHECK(a.empty());
+  // Taking nothing, or everything, from either end.
+  for (int i = 0; i < 10; ++i) a.push(&gs[std::size_t(i)]);
+  b.take_top(a, 0);
+  b.take_bottom(a, 0);
+  CHECK(b.empty());
+  b.take_bottom(a, 10);
+  CHECK(a.empty());
+  int n = 0;
+  for (G* gp : b) REQUIRE(gp == &gs[std::size_t(n++)]);
+  CHECK(n == 10);
+}
