@@ -99,14 +99,15 @@ IoResult NetFD::read(std::span<std::byte> buf) {
   if (!mu.rwlock(true)) return {0, make_error_code(errc::closed)};
   IoResult r;
   // An empty buffer reads nothing and returns at once (Go: a zero-byte read is not EOF).
-  if (!buf.empty()) r.err = to_error(weft::detail::poll_prepare_read(pd, rdrained));
+  bool hint = drain_hint.load(std::memory_order_relaxed);
+  if (!buf.empty()) r.err = to_error(weft::detail::poll_prepare_read(pd, rdrained && hint));
   while (!buf.empty() && !r.err) {
     ssize_t n = sys_recv(sysfd, buf.data(), buf.size());
     if (n >= 0) {
       r.n = std::size_t(n);
       // Zero bytes: the end of a stream, or an empty datagram (not an error).
       if (n == 0 && stream) r.err = make_error_code(errc::eof);
-      rdrained = drain_hint && n > 0 && r.n < buf.size();  // D1
+      rdrained = hint && n > 0 && r.n < buf.size();  // D1
       break;
     }
     int e = errno;  // read at once: nothing below may run before it is saved

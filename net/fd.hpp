@@ -38,12 +38,14 @@
 //  D4. The hint is the reader's (fdMutex's read lock); only NetFD::read uses it, only on TCP:
 //      Unix stream sockets also stop short at a message carrying descriptors or credentials,
 //      and datagrams are whole messages.
-//  D5. Set through fd(), SO_RCVLOWAT delays the edge until that much is queued: a read after
-//      a short one then waits for the low-water mark, as a C program waiting in epoll would.
+//  D5. Conn::fd() turns the hint off for good: with the descriptor a program can change what a
+//      short read means (SO_RCVLOWAT delays the edge until that much is queued; a TCP_ULP such
+//      as kernel TLS stops reads at record boundaries), and weft cannot see it.
 #pragma once
 
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 
@@ -62,7 +64,7 @@ struct NetFD {
         family(family),
         sotype(sotype),
         stream(sotype == SOCK_STREAM),
-        drain_hint(stream && (family == AF_INET || family == AF_INET6)) {}
+        drain_hint{stream && (family == AF_INET || family == AF_INET6)} {}
   ~NetFD();
   NetFD(const NetFD&) = delete;
   NetFD& operator=(const NetFD&) = delete;
@@ -90,8 +92,10 @@ struct NetFD {
   const int sysfd;
   const int family;
   const int sotype;
-  const bool stream;      // SOCK_STREAM: a zero-byte read is EOF
-  const bool drain_hint;  // TCP: a short read proves the fd drained (D1-D5)
+  const bool stream;  // SOCK_STREAM: a zero-byte read is EOF
+  // TCP and fd() never called: a short read proves the fd drained (D1-D5). Relaxed: fd()
+  // clears it, in the same fiber as the reads it must affect or synchronized with them.
+  std::atomic<bool> drain_hint;
   // Guarded by the read lock: the last read came back short (D1), and how many recvs failed
   // with EAGAIN (tests check that a drained read makes none).
   bool rdrained = false;

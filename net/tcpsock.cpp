@@ -113,7 +113,11 @@ std::error_code Conn::set_write_deadline(time_point t) {
 }
 Addr Conn::local_addr() const { return fd_ ? fd_->laddr : Addr(); }
 Addr Conn::remote_addr() const { return fd_ ? fd_->raddr : Addr(); }
-int Conn::fd() const { return fd_ ? fd_->sysfd : -1; }
+int Conn::fd() const {
+  if (!fd_) return -1;
+  fd_->drain_hint.store(false, std::memory_order_relaxed);  // fd.hpp D5
+  return fd_->sysfd;
+}
 std::error_code Conn::set_no_delay(bool on) {
   return fd_ ? fd_->setsockopt_int(IPPROTO_TCP, TCP_NODELAY, on ? 1 : 0) : closed();
 }

@@ -72,7 +72,10 @@ class Conn {
   std::error_code set_keep_alive(bool on);
   std::error_code set_keep_alive_period(std::chrono::seconds period);
   // fd: the native descriptor (non-blocking), -1 for an empty Conn. It stays owned by the Conn:
-  // do not close it, and do not use it after close().
+  // do not close it, and do not use it after close(). Taking it makes every later read on a TCP
+  // Conn try the system call first, as Go does, instead of waiting for the poller after a
+  // short read: options set through it (SO_RCVLOWAT, a TCP_ULP) can change what a short read
+  // means.
   int fd() const;
   explicit operator bool() const { return fd_ != nullptr; }
 
