@@ -211,7 +211,9 @@ class GStack {
   G* top() const { return n_ == 0 ? nullptr : buf_[n_ - 1]; }  // the next pop's, or null
   // take_top moves the n topmost Gs of from (n <= from.size()) onto this one, in order.
   void take_top(GStack& from, std::size_t n);
-  // take_bottom moves the n oldest Gs of from (n <= from.size()) onto this one, in order.
+  // take_bottom moves the n oldest Gs of from (n <= from.size()) onto this one, in order, and
+  // shifts the rest of from down: a memmove of 8 bytes per G left (the scavenger's pass does
+  // it under Sched::lock; the list walk it replaces touched a cold G per element).
   void take_bottom(GStack& from, std::size_t n);
   G* const* begin() const { return buf_; }
   G* const* end() const { return buf_ + n_; }
