@@ -34,13 +34,24 @@
 //      pdReady or was woken by it (synchronized: it sees nodrain), or the word still holds
 //      pdReady (the drained read consumes it), or poll_reset cleared it later (seq_cst: the
 //      info load after that store sees nodrain). If it comes after, it is an edge as in D1.
+//      Not covered: an urgent byte that arrives out of order without the URG flag, its
+//      pointer coming later (only a misbehaving peer sends that; Linux flags the segment that
+//      carries the byte). The read stops at the mark while the kernel still reports no
+//      EPOLLPRI ("urgent: not yet"), and the rest waits for the next edge or the deadline.
 //  D3. A deadline or close ends the drained wait as any wait; the hint stays, nothing was read.
-//  D4. The hint is the reader's (fdMutex's read lock); only NetFD::read uses it, only on TCP:
-//      Unix stream sockets also stop short at a message carrying descriptors or credentials,
-//      and datagrams are whole messages.
-//  D5. Conn::fd() turns the hint off for good: with the descriptor a program can change what a
-//      short read means (SO_RCVLOWAT delays the edge until that much is queued; a TCP_ULP such
-//      as kernel TLS stops reads at record boundaries), and weft cannot see it.
+//  D4. The hint is the reader's (fdMutex's read lock); only NetFD::read uses it, only on TCP
+//      as the kernel made it (SO_PROTOCOL, checked once at socket(); accepted sockets inherit
+//      their listener's): Unix stream sockets also stop short at a message carrying
+//      descriptors or credentials, datagrams are whole messages, and a preload library or BPF
+//      hook may have made the socket SMC or MPTCP.
+//  D5. Conn::fd() turns the hint off for good, and Listener::fd() for every Conn accepted
+//      after it: with the descriptor a program can change what a short read means
+//      (SO_RCVLOWAT, which accepted sockets inherit, delays the edge until that much is
+//      queued; a TCP_ULP such as kernel TLS stops reads at record boundaries), and weft cannot
+//      see it. (Nor can it see a sockmap or sockops BPF program doing the same.)
+//  Cost: data that arrives between a short read and the next read is read when the poller
+//  next runs (an idle P's findrunnable, at once on a lightly loaded runtime; sysmon's 10 ms
+//  poll when every P stays busy) instead of by that read's recv, as Go would.
 #pragma once
 
 #include <sys/socket.h>

@@ -103,6 +103,14 @@ Result<std::shared_ptr<NetFD>> socket(weft::detail::Sched* s, const SocketSpec& 
   int sysfd = ::socket(spec.family, spec.sotype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (sysfd < 0) return {nullptr, sys(errno)};
   auto fd = std::make_shared<NetFD>(s, sysfd, spec.family, spec.sotype);
+  // D4: the drained read needs the protocol the kernel made, not the one asked for (a preload
+  // library or a BPF hook can make this socket SMC or MPTCP). Accepted sockets inherit it.
+  int proto = 0;
+  socklen_t plen = sizeof proto;
+  if (fd->drain_hint.load(std::memory_order_relaxed) &&
+      (getsockopt(sysfd, SOL_SOCKET, SO_PROTOCOL, &proto, &plen) != 0 || proto != IPPROTO_TCP)) {
+    fd->drain_hint.store(false, std::memory_order_relaxed);
+  }
   if (std::error_code err = configure(*fd, spec)) {
     fd->close();  // closes sysfd (and unregisters it if it got that far)
     return {nullptr, err};
@@ -112,6 +120,10 @@ Result<std::shared_ptr<NetFD>> socket(weft::detail::Sched* s, const SocketSpec& 
 
 Result<std::shared_ptr<NetFD>> new_accepted(const NetFD& listener, int sysfd, const Addr& remote) {
   auto fd = std::make_shared<NetFD>(listener.sched, sysfd, listener.family, listener.sotype);
+  // D4, D5: the listener's protocol, and its SO_RCVLOWAT if Listener::fd() was taken to set it.
+  if (!listener.drain_hint.load(std::memory_order_relaxed)) {
+    fd->drain_hint.store(false, std::memory_order_relaxed);
+  }
   if (std::error_code err = fd->init()) {
     fd->close();
     return {nullptr, err};

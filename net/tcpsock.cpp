@@ -56,7 +56,12 @@ std::error_code Listener::set_deadline(time_point t) {
   return fd_ ? fd_->set_deadline(to_ns(t), 'r') : closed();
 }
 Addr Listener::addr() const { return fd_ ? fd_->laddr : Addr(); }
-int Listener::fd() const { return fd_ ? fd_->sysfd : -1; }
+int Listener::fd() const {
+  if (!fd_) return -1;
+  // fd.hpp D5: accepted sockets inherit options set on it (SO_RCVLOWAT); they read Go's way.
+  fd_->drain_hint.store(false, std::memory_order_relaxed);
+  return fd_->sysfd;
+}
 
 IoResult Conn::read(std::span<std::byte> buf) {
   return fd_ ? fd_->read(buf) : IoResult{0, closed()};

@@ -117,7 +117,7 @@ TEST_CASE("drained TCP reads: after a short read no recv fails with EAGAIN", "[n
   });
 }
 
-TEST_CASE("drained TCP reads: only a short read sets the hint, and fd() turns it off",
+TEST_CASE("drained TCP reads: only a short read sets the hint; Conn::fd(), Listener::fd() end it",
           "[net][drain]") {
   Runtime rt(Config{.procs = 1});
   rt.block_on([] {
@@ -142,6 +142,21 @@ TEST_CASE("drained TCP reads: only a short read sets the hint, and fd() turns it
     CHECK(p.server.fd() >= 0);
     CHECK(read_later(p, "def") == 1);  // it tried the recv first
     CHECK_FALSE(fd.rdrained);
+
+    // Listener::fd(): Conns accepted after it inherit what it may have set (SO_RCVLOWAT), so
+    // they read Go's way; those accepted before keep the hint.
+    CHECK(ConnAccess::fd(p.client).drain_hint.load());  // dialed: TCP as the kernel made it
+    CHECK(p.ln.fd() >= 0);
+    auto [c2, derr] = net::dial("tcp", p.ln.addr().to_string());
+    REQUIRE_FALSE(derr);
+    auto [s2, aerr] = p.ln.accept();
+    REQUIRE_FALSE(aerr);
+    CHECK_FALSE(ConnAccess::fd(s2).drain_hint.load());
+    weft_test::Pair q{p.ln, c2, s2};
+    REQUIRE(q.client.write(bytes("abc")).n == 3);
+    std::string got;
+    REQUIRE_FALSE(read_str(q.server, &got).err);
+    CHECK(read_later(q, "def") == 1);
   });
 }
 

@@ -180,3 +180,35 @@ TEST_CASE("udp over IPv6, and a dual-stack wildcard socket", "[net][udp]") {
     CHECK(r.addr.to_string() == c4.local_addr().to_string());  // IPv4-mapped, shown as IPv4
   });
 }
+
+TEST_CASE("udp: a reader parked when the port-unreachable error arrives gets ECONNREFUSED",
+          "[net][udp]") {
+  // The error comes with writability (EPOLLERR|EPOLLOUT), so the poller leaves it to the
+  // system call, as Go does: the read reports ECONNREFUSED, not "not pollable".
+  Runtime rt(Config{.procs = 1});
+  rt.block_on([] {
+    auto [p, perr] = net::listen_packet("udp", "127.0.0.1:0");
+    REQUIRE_FALSE(perr);
+    std::string addr = p.local_addr().to_string();
+    p.close();  // nothing listens on that port now
+    auto [c, derr] = net::dial("udp", addr);
+    REQUIRE_FALSE(derr);
+    net::IoResult r;
+    Latch done(1);
+    go([&] {
+      c.set_read_deadline(clk::now() + 10s);
+      std::byte buf[16];
+      r = c.read(buf);
+      done.count_down();
+    });
+    auto& waiters = weft::detail::current_g()->sched->netpoll.waiters;
+    while (waiters.load() < 1) weft::yield();  // the reader is parked
+    (void)c.write(bytes("x"));                 // on loopback the ICMP error is back at once
+    done.wait();
+    CHECK(r.err == std::errc::connection_refused);
+    // And again: nothing sticky was left behind ("not pollable" for every later read).
+    (void)c.write(bytes("y"));
+    std::byte buf[16];
+    CHECK(c.read(buf).err == std::errc::connection_refused);
+  });
+}

@@ -102,6 +102,8 @@ class Listener {
   // set_deadline: accept's deadline (semantics at the top of this file).
   std::error_code set_deadline(time_point t);
   Addr addr() const;
+  // fd: the native descriptor, -1 for an empty Listener; owned by the Listener. Conns accepted
+  // after it is taken read as Conn::fd() describes (they inherit options such as SO_RCVLOWAT).
   int fd() const;
   explicit operator bool() const { return fd_ != nullptr; }
 
