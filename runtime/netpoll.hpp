@@ -136,8 +136,8 @@ void netpollbreak(Sched* s);
 // ---- generic (netpoll.cpp) ----
 // netpollready records readiness for mode 'r', 'w' or 'r'+'w' (everr: the event was EPOLLERR
 // alone, set or cleared by each event as in Go; nodrain: any of EPOLLPRI / RDHUP / HUP / ERR,
-// N6) and collects the woken Gs — unless the event is
-// stale: its fdseq is not pd's any more (N5).
+// N6) and collects the woken Gs — unless the event is stale: its fdseq is not pd's any more
+// (N5).
 void netpollready(std::vector<G*>& ready, PollDesc* pd, int mode, std::uint32_t fdseq, bool everr,
                   bool nodrain);
 

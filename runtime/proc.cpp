@@ -132,7 +132,6 @@ thread_local M* tls_m __attribute__((tls_model("initial-exec"))) = nullptr;
 
 namespace {
 
-constexpr std::size_t kPGfreeMax = 64;         // a P's free-G cache spills half beyond this
 constexpr std::size_t kGlobalDirtyMax = 2048;  // global free Gs beyond this release stacks
 
 struct MCallReq {

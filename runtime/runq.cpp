@@ -208,7 +208,7 @@ void GQueue::grow() {
 
 // GStack's out-of-line parts (runtime2.hpp).
 void GStack::grow(std::size_t need) {
-  std::size_t cap = cap_ == 0 ? 64 : cap_;  // a P's cache holds up to 64 (proc.cpp)
+  std::size_t cap = cap_ == 0 ? kPGfreeMax : cap_;  // a P's cache never grows past the first
   while (cap < need) cap *= 2;
   G** buf = new (std::nothrow) G*[cap];
   if (!buf) fatal("out of memory: a free-fiber list cannot grow to %zu fibers", cap);

@@ -189,6 +189,8 @@ class GQueue {
   std::size_t n_ = 0;
 };
 
+constexpr std::size_t kPGfreeMax = 64;  // a P's free-G cache spills half beyond this
+
 // GStack: free Gs, LIFO (the most recently used stacks, still in cache, are reused first), as
 // a growable array of G pointers rather than a list linked through the Gs: moving a batch
 // between a P and the global lists, or the cold bottom to the scavenger, copies pointers
@@ -219,7 +221,7 @@ class GStack {
   G* const* end() const { return buf_ + n_; }
 
  private:
-  void grow(std::size_t need);  // proc.cpp
+  void grow(std::size_t need);  // runq.cpp
   G** buf_ = nullptr;
   std::size_t cap_ = 0;
   std::size_t n_ = 0;

@@ -22,3 +22,14 @@ pan() {
 
 # errors REPORT: the error count pan printed.
 errors() { sed -n 's/.*errors: \([0-9]*\).*/\1/p' <<<"$1" | head -n 1; }
+
+# safety: the exhaustive safety run (assertions, invalid end states); sets fail=1 if it found an
+# error or did not complete.
+fail=0
+safety() {
+  local out
+  out=$(pan -- -DNOCLAIM -- -m1000000)
+  echo "== safety (assertions, invalid end states)"; grep -E "errors:|states, stored|pan:" <<<"$out"
+  [ "$(errors "$out")" = 0 ] || { echo "FAIL: the safety run found errors"; echo "$out"; fail=1; }
+  grep -q "Full statespace search" <<<"$out" || { echo "FAIL: the search did not complete"; fail=1; }
+}
