@@ -44,6 +44,8 @@
 
 namespace weft::detail {
 
+namespace bi = boost::intrusive;
+
 struct Sudog {
   G* g = nullptr;
   void* elem = nullptr;  // the value slot in the parked fiber's frame (channels)

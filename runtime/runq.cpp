@@ -246,8 +246,8 @@ G* globrunqget(Sched* s, P* pp, int max) {
   std::size_t n = std::min<std::size_t>(size, size / std::size_t(s->nprocs) + 1);
   if (max > 0 && n > std::size_t(max)) n = std::size_t(max);
   if (n > kRunqSize / 2) n = kRunqSize / 2;
-  G* gp = pop_front(s->runq);
-  while (--n > 0) runqput(pp, pop_front(s->runq), false);
+  G* gp = s->runq.pop_front();
+  while (--n > 0) runqput(pp, s->runq.pop_front(), false);
   s->runqsize.store(s->runq.size(), rlx);
   return gp;
 }

@@ -16,7 +16,6 @@
 #include <unordered_map>
 #include <vector>
 
-#include <boost/intrusive/slist.hpp>
 #include <weft/weft.hpp>
 
 #include "context.hpp"
@@ -91,8 +90,6 @@ struct FiberFn {
   void (*destroy)(void*) = nullptr;  // destroys it unrun (shutdown before the G ever ran)
   void* obj = nullptr;
 };
-
-namespace bi = boost::intrusive;
 
 // dump_load / dump_store: the fields a fiber dump reads from another thread (id, spawn site,
 // wait_reason, wait_since, lockedm) are written by their G and read racily by the dump, which
@@ -226,9 +223,6 @@ class GStack {
   std::size_t cap_ = 0;
   std::size_t n_ = 0;
 };
-
-// pop_front removes and returns the queue's first G, or null when it is empty.
-inline G* pop_front(GQueue& q) { return q.pop_front(); }
 
 enum class PStatus : std::uint32_t {
   idle,      // on Sched::pidle (or being handed to an M by startm/handoffp). Owner: Sched::lock.

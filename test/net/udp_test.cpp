@@ -1,6 +1,7 @@
 // udp_test: datagram sockets — listen_packet("udp") read_from/write_to with addresses, empty and
 // truncated datagrams (through PacketConn and a dialed, connected Conn), deadlines (Go's
 // TestReadFromTimeout and its fluctuation test), close unblocking read_from, IPv6.
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -194,16 +195,18 @@ TEST_CASE("udp: a reader parked when the port-unreachable error arrives gets ECO
     auto [c, derr] = net::dial("udp", addr);
     REQUIRE_FALSE(derr);
     net::IoResult r;
+    std::atomic<bool> read_done{false};
     Latch done(1);
     go([&] {
       c.set_read_deadline(clk::now() + 10s);
       std::byte buf[16];
       r = c.read(buf);
+      read_done = true;
       done.count_down();
     });
     auto& waiters = weft::detail::current_g()->sched->netpoll.waiters;
-    while (waiters.load() < 1) weft::yield();  // the reader is parked
-    (void)c.write(bytes("x"));                 // on loopback the ICMP error is back at once
+    while (waiters.load() < 1 && !read_done) weft::yield();  // the reader is parked (or failed)
+    (void)c.write(bytes("x"));  // on loopback the ICMP error is back at once
     done.wait();
     CHECK(r.err == std::errc::connection_refused);
     // And again: nothing sticky was left behind ("not pollable" for every later read).

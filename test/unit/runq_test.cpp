@@ -62,7 +62,7 @@ TEST_CASE("a full ring moves half of itself plus the new G to the global queue",
   while (G* g = runqget(f.p0(), &inherit)) CHECK(seen.insert(g).second);
   {
     std::lock_guard<Lock> lk(f.s.lock);
-    while (G* g = pop_front(f.s.runq)) CHECK(seen.insert(g).second);
+    while (G* g = f.s.runq.pop_front()) CHECK(seen.insert(g).second);
     f.s.runqsize.store(0);
   }
   CHECK(seen.size() == 257);
@@ -111,7 +111,7 @@ TEST_CASE("globrunqget takes a fair batch into the ring", "[unit][runq]") {
   bool inherit;
   while (runqget(f.p0(), &inherit)) {
   }
-  while (pop_front(f.s.runq)) {
+  while (f.s.runq.pop_front()) {
   }
   f.s.runqsize.store(0);
 }
@@ -152,7 +152,7 @@ TEST_CASE("concurrent steals never lose or duplicate a G", "[unit][runq]") {
   thief.join();
   {
     std::lock_guard<Lock> lk(f.s.lock);
-    while (G* g = pop_front(f.s.runq)) ++hits[std::size_t(g - f.gs.data())], ++taken;
+    while (G* g = f.s.runq.pop_front()) ++hits[std::size_t(g - f.gs.data())], ++taken;
     f.s.runqsize.store(0);
   }
   CHECK(taken.load() == put);
@@ -267,7 +267,7 @@ TEST_CASE("a solo P (procs = 1) keeps every rule without CAS (R7)", "[unit][runq
   CHECK(runqlen(pp) == 128);
   std::lock_guard<Lock> lk(s.lock);
   CHECK(s.runq.size() == 129);
-  while (pop_front(s.runq)) {
+  while (s.runq.pop_front()) {
   }
   s.runqsize.store(0);
 }
@@ -305,13 +305,13 @@ TEST_CASE("the global queue stays FIFO while it wraps around and grows", "[unit]
   std::vector<G> gs(2000);
   GQueue q;
   CHECK(q.empty());
-  CHECK(pop_front(q) == nullptr);
+  CHECK(q.pop_front() == nullptr);
   std::size_t next_in = 0, next_out = 0;
   auto put = [&](std::size_t n) {
     for (std::size_t i = 0; i < n; ++i) q.push_back(&gs[next_in++]);
   };
   auto take = [&](std::size_t n) {
-    for (std::size_t i = 0; i < n; ++i) REQUIRE(pop_front(q) == &gs[next_out++]);
+    for (std::size_t i = 0; i < n; ++i) REQUIRE(q.pop_front() == &gs[next_out++]);
   };
   put(200);
   take(150);  // head at 150 of 256
@@ -324,7 +324,7 @@ TEST_CASE("the global queue stays FIFO while it wraps around and grows", "[unit]
   take(999);
   CHECK(q.size() == 1);
   take(1);
-  CHECK(pop_front(q) == nullptr);
+  CHECK(q.pop_front() == nullptr);
   CHECK(next_in == 1700);
 }
 
