@@ -3,7 +3,7 @@
 
 Usage:
   compare.py [--rounds 5] [--json out.json] [--png out.png] [--sides weft,go,boost_fiber]
-             --bench NAME SIDE=COMMAND [SIDE=COMMAND ...] [--bench ...]
+             [--machine COMMAND] --bench NAME SIDE=COMMAND [SIDE=COMMAND ...] [--bench ...]
 
 SIDE is one of --sides (default weft, go, boost_fiber, epoll; `tools/run bench
 --context` compares weft on its two context-switch backends, asm and boost).
@@ -20,6 +20,9 @@ raw value to --json and a bar chart of the ratios to --png (needs
 matplotlib). The ratio is always first/other: lower is better for weft on
 every unit but rates (units ending in /s, such as req/s), where higher is
 better; the table's `better` column and the chart's ↑ marks say which.
+--machine runs COMMAND (tools/bench/machine.cpp) once, before the benchmarks, and records what
+it prints (the machine's page fault, system call and wake-up costs) above the table and in the
+JSON, so that the ratios can be read against the machine they came from.
 """
 import argparse
 import json
@@ -203,6 +206,8 @@ def main():
                     metavar=("NAME", "SIDE=COMMAND"))
     ap.add_argument("--json", metavar="FILE", help="write all raw values here")
     ap.add_argument("--png", metavar="FILE", help="draw the ratios here")
+    ap.add_argument("--machine", metavar="COMMAND",
+                    help="run once first; its result lines describe the machine")
     ap.add_argument("--sides", default=",".join(SIDES),
                     help="side names, comma-separated; the first is divided by the others")
     args = ap.parse_args()
@@ -215,13 +220,20 @@ def main():
         if len(b) < 2:
             ap.error(f"--bench {b[0]}: give at least one SIDE=COMMAND")
 
+    machine = run(args.machine) if args.machine else []
+    if machine:
+        print("machine: " + ", ".join(f"{n} {v:g} {u}" for n, v, u in machine), file=sys.stderr)
     results = [row for b in args.bench for row in measure(b[0], *parse_sides(b[0], b[1:]),
                                                           args.rounds)]
+    if machine:
+        print("machine: " + ", ".join(f"{n} {v:g} {u}" for n, v, u in machine))
     print(table(results))
 
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"rounds": args.rounds, "sides": SIDES, "results": results}, f, indent=2)
+            json.dump({"rounds": args.rounds, "sides": SIDES,
+                       "machine": {n: {"value": v, "unit": u} for n, v, u in machine},
+                       "results": results}, f, indent=2)
             f.write("\n")
     if args.png and chart(results, args.png):
         print(f"chart: {args.png}")
