@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -19,6 +20,25 @@
 using namespace weft;
 
 namespace {
+
+// parked_fibers: how many fibers of the caller's runtime are parked — those the fiber dump shows
+// with a wait reason rather than running, runnable or in a blocking call.
+int parked_fibers() {
+  std::ostringstream os;
+  dump_fibers(os);
+  std::istringstream in(os.str());
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    std::size_t at = line.find(" [");
+    if (line.rfind("fiber ", 0) != 0 || at == std::string::npos) continue;
+    std::string what = line.substr(at + 2);
+    if (what.rfind("running", 0) != 0 && what.rfind("runnable", 0) != 0 &&
+        what.rfind("blocking call", 0) != 0) {
+      ++n;
+    }
+  }
+  return n;
+}
 
 // Recursion deeper than any stack here (bounded only by an opaque limit, so the compiler can
 // neither prove it infinite nor turn it into a loop).
@@ -292,7 +312,7 @@ int sigquit_program(Config cfg) {
           lock_os_thread();
           weft::detail::parkslot_wait(&never[1]);
         });
-        for (int i = 0; i < 10; ++i) yield();
+        while (parked_fibers() < 3) yield();  // the dump must find all three parked
         raise(SIGQUIT);
         sleep_for(std::chrono::seconds(10));
         std::printf("no dump\n");
@@ -376,14 +396,17 @@ int deadlock_chan() {
 int deadlock_select_nil() {
   return run([] {
     Chan<int> nil;
+    Chan<int> locked(1);
     Mutex m;
     go([&] {
       m.lock();
+      locked.send(1);
       select(on_recv(nil));
     });
-    yield();
+    // Not a yield(): on two Ps the fiber may be stolen and not yet have run when main resumes
+    // (seen under TSan on a loaded machine: main took m, and both then waited in Mutex.Lock).
+    locked.recv();
     m.lock();  // held forever by a fiber blocked on a nil channel
-    m.lock();
   });
 }
 
