@@ -69,6 +69,11 @@ inline constexpr bool kSanitized = true;
 #else
 inline constexpr bool kSanitized = false;
 #endif
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool kTsan = true;
+#else
+inline constexpr bool kTsan = false;
+#endif
 
 // stress_scale divides stress-test fiber and iteration counts: under WEFT_DEBUG=migrate=1 every
 // switch is a hand-off between threads (futex wake and sleep); under the sanitizers everything
