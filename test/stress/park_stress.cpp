@@ -4,6 +4,7 @@
 // and 4.4 KB per parked fiber) does not depend on the Ps, and each million costs a million page
 // faults and 4 GiB mapped and unmapped — ~25 s on the slowest guests seen, three times over in
 // each of the two release-type builds CI tests.
+#include <algorithm>
 #include <cstdio>
 #include <thread>
 
@@ -15,9 +16,9 @@ using namespace weft;
 TEST_CASE("1,000,000 fibers parked at once (250,000 at procs 2 and 4)", "[stress][park]") {
   weft_test::each_procs([](unsigned procs) {
     // Under TSan a quarter again: it creates a context per live fiber, 5-7 ms each here (5,000
-    // parked at once took it 35 s).
-    const long kFibers =
-        (procs == 1 ? 1000000 : 250000) / weft_test::stress_scale() / (weft_test::kTsan ? 4 : 1);
+    // parked at once took it 35 s). At least 250, so that the RSS figure is not noise.
+    const long kFibers = std::max(250L, (procs == 1 ? 1000000L : 250000L) /
+                                            weft_test::stress_scale() / (weft_test::kTsan ? 4 : 1));
     // Before the runtime: if its fibers have not all left when it is destroyed (settles failed),
     // the shutdown unwinds them through parkslot_wait, which still touches their slots.
     std::vector<weft::detail::ParkSlot> slots(static_cast<std::size_t>(kFibers));
